@@ -1,0 +1,19 @@
+#include "cli/commands/registry.hpp"
+
+namespace artistsaid::cli {
+
+Command build_command_tree() {
+    Command root;
+    root.name = "artistsaid";
+    root.summary =
+        "ArtistsAid Engine: jobs and workflows for a creative-services business "
+        "(billing, provisioning, payouts, support).";
+    root.children = {
+        demo_command(),
+        migrate_commands(),
+        config_commands(),
+    };
+    return root;
+}
+
+}  // namespace artistsaid::cli

@@ -1,0 +1,16 @@
+// The one place every artistsaid command is registered. Each command group lives in its
+// own file under cli/commands/ and contributes one function here.
+#pragma once
+
+#include "cli/command.hpp"
+
+namespace artistsaid::cli {
+
+/// The root of the command tree.
+Command build_command_tree();
+
+Command config_commands();
+Command migrate_commands();
+Command demo_command();
+
+}  // namespace artistsaid::cli

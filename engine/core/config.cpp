@@ -1,0 +1,340 @@
+#include "engine/core/config.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "engine/core/duration.hpp"
+#include "engine/core/error.hpp"
+#include "engine/core/suggest.hpp"
+
+extern char** environ;
+
+#ifndef ARTISTSAID_DATA_DIR
+#define ARTISTSAID_DATA_DIR "."
+#endif
+
+namespace artistsaid {
+namespace {
+
+const char* const kSourceNames[] = {"default", "file", "env", "flag"};
+
+std::string describe_source(const ConfigKey& key, ConfigSource source,
+                            const std::optional<std::string>& file) {
+    switch (source) {
+        case ConfigSource::kFlag: return "flag --" + std::string(key.key);
+        case ConfigSource::kEnv: return "environment variable " + std::string(key.env);
+        case ConfigSource::kFile: return "config file " + file.value_or("");
+        case ConfigSource::kDefault: return "default";
+    }
+    return "";
+}
+
+// Checks one value against its key's kind; returns an explanation if it is wrong.
+std::optional<std::string> check_value(const ConfigKey& key, const std::string& value) {
+    switch (key.kind) {
+        case ConfigKind::kString:
+            return std::nullopt;
+        case ConfigKind::kUrl: {
+            if (value.empty()) return std::nullopt;
+            bool ok = false;
+            for (std::string_view scheme : {"postgresql://", "postgres://", "redis://",
+                                            "rediss://", "unix://"}) {
+                if (value.rfind(scheme, 0) == 0) ok = true;
+            }
+            if (key.key == "database_url" && value.rfind("redis", 0) == 0) ok = false;
+            if (key.key == "redis_url" && value.rfind("postgres", 0) == 0) ok = false;
+            if (!ok) {
+                return key.key == "database_url"
+                           ? "expected a postgresql://user@host:port/db URL"
+                           : "expected a redis://host:port/db URL";
+            }
+            return std::nullopt;
+        }
+        case ConfigKind::kDuration:
+            try {
+                parse_duration(value);
+                return std::nullopt;
+            } catch (const InputError& e) {
+                return std::string(e.what());
+            }
+        case ConfigKind::kChoice: {
+            std::string choices(key.choices);
+            std::string padded = "|" + choices + "|";
+            if (padded.find("|" + value + "|") != std::string::npos) return std::nullopt;
+            return "expected one of " + choices;
+        }
+        case ConfigKind::kPositiveInt: {
+            if (value.empty() || value.size() > 9 ||
+                !std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
+                std::stoll(value) <= 0)
+                return "expected a positive integer";
+            return std::nullopt;
+        }
+    }
+    return std::nullopt;
+}
+
+// Flattens the YAML file into dotted keys, with positions for error messages.
+void flatten(const YAML::Node& node, const std::string& prefix, const std::string& file,
+             std::map<std::string, std::pair<std::string, YAML::Mark>>& out) {
+    for (const auto& item : node) {
+        const YAML::Node& k = item.first;
+        const YAML::Node& v = item.second;
+        std::string key = prefix.empty() ? k.Scalar() : prefix + "." + k.Scalar();
+        SourceLocation at{file, k.Mark().line + 1, k.Mark().column + 1};
+        if (v.IsMap()) {
+            flatten(v, key, file, out);
+        } else if (v.IsScalar()) {
+            out[key] = {v.Scalar(), k.Mark()};
+        } else if (v.IsNull()) {
+            out[key] = {"", k.Mark()};
+        } else {
+            throw InputError("'" + key + "' must be a single value", at);
+        }
+    }
+}
+
+const ConfigKey* find_key(std::string_view name) {
+    for (const auto& k : config_keys())
+        if (k.key == name) return &k;
+    return nullptr;
+}
+
+std::vector<std::string> key_names() {
+    std::vector<std::string> names;
+    for (const auto& k : config_keys()) names.emplace_back(k.key);
+    return names;
+}
+
+}  // namespace
+
+std::string_view to_string(ConfigSource source) noexcept {
+    return kSourceNames[static_cast<int>(source)];
+}
+
+const std::vector<ConfigKey>& config_keys() {
+    static const std::vector<ConfigKey> keys = {
+        {"database_url", "ARTISTSAID_DATABASE_URL", "", ConfigKind::kUrl, false, "",
+         "PostgreSQL, the system of record (postgresql://user:password@host:port/db)"},
+        {"redis_url", "ARTISTSAID_REDIS_URL", "", ConfigKind::kUrl, false, "",
+         "Redis, the job queue (redis://[:password@]host:port/db)"},
+        {"queue.prefix", "ARTISTSAID_QUEUE_PREFIX", "artistsaid", ConfigKind::kString, false, "",
+         "prefix of every Redis key; isolates tenants and tests sharing one Redis"},
+        {"connect_timeout", "ARTISTSAID_CONNECT_TIMEOUT", "5s", ConfigKind::kDuration, false, "",
+         "how long to wait for PostgreSQL or Redis to accept a connection"},
+        {"statement_timeout", "ARTISTSAID_STATEMENT_TIMEOUT", "5m", ConfigKind::kDuration, false,
+         "", "upper bound of any single SQL statement (migrations included)"},
+        {"log.level", "ARTISTSAID_LOG_LEVEL", "info", ConfigKind::kChoice, false,
+         "trace|debug|info|warn|error|off", "least severe log level written"},
+        {"log.format", "ARTISTSAID_LOG_FORMAT", "auto", ConfigKind::kChoice, false,
+         "auto|text|json", "text for people, JSON lines for collectors; auto: text on a terminal"},
+        {"migrations_dir", "ARTISTSAID_MIGRATIONS_DIR", ARTISTSAID_DATA_DIR "/migrations",
+         ConfigKind::kString, false, "", "directory of the numbered SQL migration files"},
+        {"workflows_dir", "ARTISTSAID_WORKFLOWS_DIR", ARTISTSAID_DATA_DIR "/workflows",
+         ConfigKind::kString, false, "", "directory of the workflow YAML definitions"},
+    };
+    return keys;
+}
+
+Config Config::load(const ConfigInputs& inputs) {
+    Config config;
+    config.file_ = inputs.file;
+    if (!config.file_) {
+        auto it = inputs.env.find("ARTISTSAID_CONFIG");
+        if (it != inputs.env.end() && !it->second.empty()) config.file_ = it->second;
+    }
+
+    std::map<std::string, std::pair<std::string, YAML::Mark>> from_file;
+    if (config.file_) {
+        const std::string& path = *config.file_;
+        if (!std::filesystem::is_regular_file(path))
+            throw InputError("config file '" + path + "' does not exist or is not a file");
+        YAML::Node root;
+        try {
+            root = YAML::LoadFile(path);
+        } catch (const YAML::Exception& e) {
+            throw InputError(e.msg, SourceLocation{path, e.mark.line + 1, e.mark.column + 1});
+        }
+        if (!root.IsNull() && !root.IsMap())
+            throw InputError("expected a mapping of settings", SourceLocation{path, 1, 1});
+        if (root.IsMap()) flatten(root, "", path, from_file);
+        for (const auto& [key, value] : from_file) {
+            const YAML::Mark& mark = value.second;
+            SourceLocation at{path, mark.line + 1, mark.column + 1};
+            const ConfigKey* known = find_key(key);
+            if (known == nullptr) {
+                std::string message = "unknown setting '" + key + "'";
+                if (auto hint = closest_match(key, key_names()))
+                    message += " (did you mean '" + *hint + "'?)";
+                throw InputError(message, at);
+            }
+            if (auto problem = check_value(*known, value.first))
+                throw InputError("bad value for '" + key + "': " + *problem, at);
+        }
+    }
+
+    for (const auto& flag : inputs.flags) {
+        if (find_key(flag.first) == nullptr)
+            throw InputError("unknown setting '" + flag.first + "'", ErrorCode::kUsage);
+    }
+
+    for (const auto& key : config_keys()) {
+        Entry entry{std::string(key.key), std::string(key.default_value), ConfigSource::kDefault};
+        if (auto it = from_file.find(entry.key); it != from_file.end()) {
+            entry.value = it->second.first;
+            entry.source = ConfigSource::kFile;
+        }
+        if (auto it = inputs.env.find(std::string(key.env));
+            it != inputs.env.end() && !it->second.empty()) {
+            entry.value = it->second;
+            entry.source = ConfigSource::kEnv;
+        }
+        if (auto it = inputs.flags.find(entry.key); it != inputs.flags.end()) {
+            entry.value = it->second;
+            entry.source = ConfigSource::kFlag;
+        }
+        if (entry.source != ConfigSource::kFile) {
+            if (auto problem = check_value(key, entry.value)) {
+                // Never echo the value: it may hold a password.
+                throw InputError("bad value for '" + entry.key + "' from " +
+                                 describe_source(key, entry.source, config.file_) + ": " +
+                                 *problem);
+            }
+        }
+        config.entries_.push_back(std::move(entry));
+    }
+    return config;
+}
+
+std::map<std::string, std::string> Config::process_env() {
+    std::map<std::string, std::string> env;
+    for (char** e = environ; *e != nullptr; ++e) {
+        std::string_view entry(*e);
+        auto eq = entry.find('=');
+        if (eq != std::string_view::npos)
+            env.emplace(std::string(entry.substr(0, eq)), std::string(entry.substr(eq + 1)));
+    }
+    return env;
+}
+
+const Config::Entry& Config::entry(std::string_view key) const {
+    for (const auto& e : entries_)
+        if (e.key == key) return e;
+    throw Error(ErrorCode::kInternal, "no configuration key '" + std::string(key) + "'");
+}
+
+const std::string& Config::get(std::string_view key) const { return entry(key).value; }
+ConfigSource Config::source(std::string_view key) const { return entry(key).source; }
+
+std::chrono::milliseconds Config::duration(std::string_view key) const {
+    return parse_duration(get(key));
+}
+
+long long Config::integer(std::string_view key) const { return std::stoll(get(key)); }
+
+std::string Config::shown(std::string_view key) const {
+    const ConfigKey* info = find_key(key);
+    const std::string& value = get(key);
+    if (info != nullptr && info->secret && !value.empty()) return "***";
+    if (info != nullptr && info->kind == ConfigKind::kUrl) return redact_url(value);
+    return value;
+}
+
+nlohmann::json Config::to_json() const {
+    nlohmann::json settings = nlohmann::json::array();
+    for (const auto& e : entries_) {
+        settings.push_back({{"key", e.key},
+                            {"value", shown(e.key)},
+                            {"source", std::string(to_string(e.source))}});
+    }
+    return {{"file", file_ ? nlohmann::json(*file_) : nlohmann::json()}, {"settings", settings}};
+}
+
+std::vector<std::string> Config::secret_values() const {
+    std::vector<std::string> out;
+    for (const auto& e : entries_) {
+        const ConfigKey* info = find_key(e.key);
+        if (info == nullptr || e.value.empty()) continue;
+        if (info->secret) out.push_back(e.value);
+        if (info->kind == ConfigKind::kUrl)
+            for (auto& s : url_secrets(e.value)) out.push_back(std::move(s));
+    }
+    return out;
+}
+
+namespace {
+
+struct UrlParts {
+    size_t password_begin = std::string::npos, password_end = std::string::npos;
+    std::vector<std::pair<size_t, size_t>> query_secrets;  // [begin, end) of values
+};
+
+UrlParts find_secrets(std::string_view url) {
+    UrlParts parts;
+    auto scheme = url.find("://");
+    size_t authority = scheme == std::string_view::npos ? 0 : scheme + 3;
+    auto path = url.find_first_of("/?", authority);
+    auto authority_end = path == std::string_view::npos ? url.size() : path;
+    auto at = url.rfind('@', authority_end);
+    if (at != std::string_view::npos && at >= authority) {
+        auto colon = url.find(':', authority);
+        if (colon != std::string_view::npos && colon < at) {
+            parts.password_begin = colon + 1;
+            parts.password_end = at;
+        }
+    }
+    auto query = url.find('?');
+    if (query != std::string_view::npos) {
+        size_t i = query + 1;
+        while (i < url.size()) {
+            size_t amp = url.find('&', i);
+            if (amp == std::string_view::npos) amp = url.size();
+            std::string_view pair = url.substr(i, amp - i);
+            auto eq = pair.find('=');
+            if (eq != std::string_view::npos) {
+                std::string_view name = pair.substr(0, eq);
+                if (name.find("password") != std::string_view::npos ||
+                    name.find("secret") != std::string_view::npos || name == "sslkey" ||
+                    name.find("token") != std::string_view::npos)
+                    parts.query_secrets.emplace_back(i + eq + 1, amp);
+            }
+            i = amp + 1;
+        }
+    }
+    return parts;
+}
+
+}  // namespace
+
+std::string redact_url(std::string_view url) {
+    UrlParts parts = find_secrets(url);
+    std::vector<std::pair<size_t, size_t>> spans = parts.query_secrets;
+    if (parts.password_begin != std::string::npos)
+        spans.emplace_back(parts.password_begin, parts.password_end);
+    std::sort(spans.begin(), spans.end());
+    std::string out;
+    size_t pos = 0;
+    for (const auto& [b, e] : spans) {
+        out.append(url.substr(pos, b - pos));
+        out.append("***");
+        pos = e;
+    }
+    out.append(url.substr(pos));
+    return out;
+}
+
+std::vector<std::string> url_secrets(std::string_view url) {
+    UrlParts parts = find_secrets(url);
+    std::vector<std::string> out;
+    if (parts.password_begin != std::string::npos && parts.password_end > parts.password_begin)
+        out.emplace_back(url.substr(parts.password_begin, parts.password_end - parts.password_begin));
+    for (const auto& [b, e] : parts.query_secrets)
+        if (e > b) out.emplace_back(url.substr(b, e - b));
+    return out;
+}
+
+}  // namespace artistsaid
