@@ -1,0 +1,416 @@
+#include "engine/queue/queue_scripts.hpp"
+
+namespace artistsaid::queue::detail {
+namespace {
+
+// Shared by every script. KEYS[1] is the queue's base key "{prefix:queue}"; every key a
+// script touches starts with it, so they all share one hash tag (one Redis Cluster slot).
+//
+// Job hash fields: t type, p payload, pr priority, sc ready score, a deliveries so far,
+// ma max attempts, bd/md base/max retry delay (ms), uk unique key, ck concurrency key,
+// rk rate key, rr 1 if the job already holds a rate token, st state
+// (ready|delayed|parked|leased|dead), ea enqueued at (ms), e error history (JSON array),
+// lw leasing worker, la leased at (ms), da died at (ms).
+constexpr const char* kPrelude = R"lua(
+local base = KEYS[1]
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local function jkey(id) return base .. ':job:' .. id end
+local function to_ready(id, sc)
+  redis.call('ZADD', base .. ':ready', sc, id)
+  redis.call('HSET', jkey(id), 'st', 'ready')
+end
+local function wake(n)
+  local w = base .. ':wake'
+  local have = redis.call('LLEN', w)
+  local want = math.min(n, 16) - have
+  for i = 1, want do redis.call('LPUSH', w, '1') end
+end
+-- A job left the running state: free its concurrency slot and let one parked job go.
+local function release_slot(id)
+  local ck = redis.call('HGET', jkey(id), 'ck')
+  if not ck or ck == '' then return end
+  local n = redis.call('HINCRBY', base .. ':ccount', ck, -1)
+  if n <= 0 then redis.call('HDEL', base .. ':ccount', ck) end
+  local pk = base .. ':parked:' .. ck
+  local next_id = redis.call('LPOP', pk)
+  if next_id then
+    local sc = redis.call('HGET', jkey(next_id), 'sc')
+    if sc then to_ready(next_id, sc); wake(1) end
+  end
+  if redis.call('LLEN', pk) == 0 then redis.call('SREM', base .. ':parked_keys', ck) end
+end
+local function release_unique(id, uk)
+  if uk and uk ~= '' and redis.call('HGET', base .. ':unique', uk) == id then
+    redis.call('HDEL', base .. ':unique', uk)
+  end
+end
+local function push_error(id, entry)
+  local k = jkey(id)
+  local raw = redis.call('HGET', k, 'e')
+  local list = {}
+  if raw and raw ~= '' then list = cjson.decode(raw) end
+  table.insert(list, cjson.decode(entry))
+  while #list > 25 do table.remove(list, 1) end
+  redis.call('HSET', k, 'e', cjson.encode(list))
+end
+local function to_dead(id, now)
+  local k = jkey(id)
+  redis.call('ZADD', base .. ':dead', now, id)
+  redis.call('HSET', k, 'st', 'dead', 'da', now)
+  redis.call('HINCRBY', base .. ':stats', 'failed', 1)
+  release_unique(id, redis.call('HGET', k, 'uk'))
+end
+)lua";
+
+// ARGV: n, then n groups of 11 fields:
+//   id, type, payload, priority (0..9), run_at ms (0 = now), max_attempts, base_delay ms,
+//   max_delay ms, unique key, concurrency key, rate key
+// Returns, per job, {id, 1 if newly enqueued or 0 if a pending duplicate was found}.
+constexpr const char* kEnqueue = R"lua(
+local n = tonumber(ARGV[1])
+local F = 11
+local now = now_ms()
+local seq = redis.call('INCRBY', base .. ':seq', n) - n
+local out = {}
+local ready = {}
+local added = 0
+for i = 0, n - 1 do
+  local o = 1 + i * F
+  local id, uk = ARGV[o + 1], ARGV[o + 9]
+  local dup = nil
+  if uk ~= '' then
+    local cur = redis.call('HGET', base .. ':unique', uk)
+    if cur and redis.call('EXISTS', jkey(cur)) == 1 then dup = cur end
+  end
+  if dup then
+    out[#out + 1] = {dup, 0}
+  else
+    if uk ~= '' then redis.call('HSET', base .. ':unique', uk, id) end
+    seq = seq + 1
+    local pr = tonumber(ARGV[o + 4])
+    local sc = (9 - pr) * 17592186044416 + seq
+    local run_at = tonumber(ARGV[o + 5])
+    local st = 'ready'
+    if run_at > now then st = 'delayed' end
+    redis.call('HSET', jkey(id), 't', ARGV[o + 2], 'p', ARGV[o + 3], 'pr', pr, 'sc', sc,
+      'a', 0, 'ma', ARGV[o + 6], 'bd', ARGV[o + 7], 'md', ARGV[o + 8], 'uk', uk,
+      'ck', ARGV[o + 10], 'rk', ARGV[o + 11], 'st', st, 'ea', now)
+    if st == 'delayed' then
+      redis.call('ZADD', base .. ':delayed', run_at, id)
+    else
+      ready[#ready + 1] = sc
+      ready[#ready + 1] = id
+    end
+    added = added + 1
+    out[#out + 1] = {id, 1}
+  end
+end
+for i = 1, #ready, 2000 do
+  redis.call('ZADD', base .. ':ready', unpack(ready, i, math.min(i + 1999, #ready)))
+end
+if added > 0 then redis.call('HINCRBY', base .. ':stats', 'enqueued', added) end
+if #ready > 0 then wake(#ready / 2) end
+return out
+)lua";
+
+// Token bucket per rate key, in milli-tokens so the arithmetic stays integral.
+// Config "rate:period_ms:burst" in {base}:rlimits. A job that finds no token reserves the
+// next one (the bucket goes negative) and waits exactly until then, so waiting jobs never
+// spin and never wake up only to find the token taken.
+constexpr const char* kTakeToken = R"lua(
+local function take_token(rk, now)
+  local cfg = redis.call('HGET', base .. ':rlimits', rk)
+  if not cfg then return 0 end
+  local rate, period, burst = string.match(cfg, '^(%d+):(%d+):(%d+)$')
+  rate, period, burst = tonumber(rate), tonumber(period), tonumber(burst)
+  local bk = base .. ':rbucket:' .. rk
+  local b = redis.call('HMGET', bk, 'tk', 'ts')
+  local tokens, ts = tonumber(b[1]), tonumber(b[2])
+  if not tokens then tokens, ts = burst * 1000, now end
+  if now > ts then
+    tokens = math.min(burst * 1000, tokens + math.floor((now - ts) * rate * 1000 / period))
+    ts = now
+  end
+  tokens = tokens - 1000
+  redis.call('HSET', bk, 'tk', tokens, 'ts', ts)
+  redis.call('PEXPIRE', bk, math.floor(period * (burst + 1) + 60000 + math.max(0, -tokens) * period / rate))
+  if tokens >= 0 then return 0 end
+  return math.ceil(-tokens * period / (rate * 1000))
+end
+)lua";
+
+// ARGV: max jobs, lease ms, worker id.
+// Reaps expired leases, promotes due delayed jobs, then leases up to `max` ready jobs,
+// honouring pause, concurrency limits (over-limit jobs park until a slot frees) and rate
+// limits (over-limit jobs wait in the delayed set for their reserved token).
+// Returns {jobs, wait_ms}: jobs flat as id, type, payload, attempt, max_attempts,
+// base_delay, max_delay, enqueued_at, errors; wait_ms is how long until the next delayed
+// job or lease expiry is due (-1: none), so an idle fetcher can block exactly that long.
+constexpr const char* kFetch = R"lua(
+local max, lease_ms, worker = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
+local now = now_ms()
+local leased_key, ready_key, delayed_key = base .. ':leased', base .. ':ready', base .. ':delayed'
+
+local expired = redis.call('ZRANGEBYSCORE', leased_key, '-inf', now, 'LIMIT', 0, 500)
+for _, id in ipairs(expired) do
+  redis.call('ZREM', leased_key, id)
+  release_slot(id)
+  local f = redis.call('HMGET', jkey(id), 'a', 'ma', 'sc')
+  if f[1] then
+    local entry = cjson.encode({attempt = tonumber(f[1]), at = now,
+      error = 'lease expired: the worker died or hung', kind = 'lease_expired'})
+    push_error(id, entry)
+    if tonumber(f[1]) >= tonumber(f[2]) then to_dead(id, now) else to_ready(id, f[3]) end
+  end
+end
+
+local due = redis.call('ZRANGEBYSCORE', delayed_key, '-inf', now, 'LIMIT', 0, 1000)
+for _, id in ipairs(due) do
+  redis.call('ZREM', delayed_key, id)
+  local sc = redis.call('HGET', jkey(id), 'sc')
+  if sc then to_ready(id, sc) end
+end
+
+local function next_wait()
+  local w = -1
+  for _, k in ipairs({delayed_key, leased_key}) do
+    local first = redis.call('ZRANGE', k, 0, 0, 'WITHSCORES')
+    if first[2] then
+      local d = math.max(0, tonumber(first[2]) - now)
+      if w < 0 or d < w then w = d end
+    end
+  end
+  return w
+end
+
+if redis.call('EXISTS', base .. ':paused') == 1 then return {{}, next_wait()} end
+
+local jobs, leases = {}, {}
+local count, popped = 0, 0
+while count < max and popped < max * 4 do
+  local batch = redis.call('ZPOPMIN', ready_key, max - count)
+  if #batch == 0 then break end
+  for i = 1, #batch, 2 do
+    popped = popped + 1
+    local id = batch[i]
+    local k = jkey(id)
+    local f = redis.call('HMGET', k, 't', 'p', 'ma', 'bd', 'md', 'ea', 'e', 'ck', 'rk', 'rr')
+    if f[1] then
+      local ck, rk = f[8], f[9]
+      local admitted = true
+      if ck ~= '' then
+        local lim = redis.call('HGET', base .. ':climits', ck)
+        if lim and tonumber(redis.call('HGET', base .. ':ccount', ck) or '0') >= tonumber(lim) then
+          redis.call('RPUSH', base .. ':parked:' .. ck, id)
+          redis.call('SADD', base .. ':parked_keys', ck)
+          redis.call('HSET', k, 'st', 'parked')
+          admitted = false
+        end
+      end
+      if admitted and rk ~= '' and f[10] ~= '1' then
+        local wait = take_token(rk, now)
+        if wait > 0 then
+          redis.call('ZADD', delayed_key, now + wait, id)
+          redis.call('HSET', k, 'st', 'delayed', 'rr', '1')
+          admitted = false
+        end
+      end
+      if admitted then
+        if ck ~= '' then redis.call('HINCRBY', base .. ':ccount', ck, 1) end
+        local a = redis.call('HINCRBY', k, 'a', 1)
+        redis.call('HSET', k, 'st', 'leased', 'lw', worker, 'la', now, 'rr', '0')
+        leases[#leases + 1] = now + lease_ms
+        leases[#leases + 1] = id
+        local n = #jobs
+        jobs[n + 1], jobs[n + 2], jobs[n + 3], jobs[n + 4] = id, f[1], f[2], a
+        jobs[n + 5], jobs[n + 6], jobs[n + 7], jobs[n + 8], jobs[n + 9] = f[3], f[4], f[5], f[6], f[7] or ''
+        count = count + 1
+      end
+    end
+  end
+end
+for i = 1, #leases, 2000 do
+  redis.call('ZADD', leased_key, unpack(leases, i, math.min(i + 1999, #leases)))
+end
+return {jobs, next_wait()}
+)lua";
+
+// ARGV: pairs of id, attempt. Acknowledges finished jobs: removes them for good.
+// A job whose lease was reaped but that has not been delivered again is still
+// acknowledged (its work is done); one delivered again since is left to its new owner.
+// Returns the number acknowledged.
+constexpr const char* kAck = R"lua(
+local done = 0
+for i = 1, #ARGV, 2 do
+  local id, att = ARGV[i], ARGV[i + 1]
+  local k = jkey(id)
+  local f = redis.call('HMGET', k, 'a', 'st', 'uk')
+  if f[1] == att and (f[2] == 'leased' or f[2] == 'ready') then
+    if f[2] == 'leased' then
+      redis.call('ZREM', base .. ':leased', id)
+      release_slot(id)
+    else
+      redis.call('ZREM', base .. ':ready', id)
+    end
+    release_unique(id, f[3])
+    redis.call('DEL', k)
+    done = done + 1
+  end
+end
+if done > 0 then redis.call('HINCRBY', base .. ':stats', 'processed', done) end
+return done
+)lua";
+
+// ARGV: id, attempt, error entry (JSON object), retry delay ms (-1: do not retry).
+// Returns 'retry', 'dead' or 'stale' (the lease was lost; someone else owns the job).
+constexpr const char* kFail = R"lua(
+local id, att, entry, delay = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
+local k = jkey(id)
+local f = redis.call('HMGET', k, 'a', 'st', 'ma')
+if f[1] ~= att or f[2] ~= 'leased' then return 'stale' end
+local now = now_ms()
+redis.call('ZREM', base .. ':leased', id)
+release_slot(id)
+push_error(id, entry)
+if delay >= 0 and tonumber(f[1]) < tonumber(f[3]) then
+  redis.call('ZADD', base .. ':delayed', now + delay, id)
+  redis.call('HSET', k, 'st', 'delayed')
+  redis.call('HINCRBY', base .. ':stats', 'retried', 1)
+  return 'retry'
+end
+to_dead(id, now)
+return 'dead'
+)lua";
+
+// ARGV: pairs of id, attempt. Gives leased jobs back at once (shutdown): they return to
+// the ready set at their original place, and the delivery does not count as an attempt.
+constexpr const char* kRelease = R"lua(
+local n = 0
+for i = 1, #ARGV, 2 do
+  local id, att = ARGV[i], ARGV[i + 1]
+  local k = jkey(id)
+  local f = redis.call('HMGET', k, 'a', 'st', 'sc')
+  if f[1] == att and f[2] == 'leased' then
+    redis.call('ZREM', base .. ':leased', id)
+    release_slot(id)
+    redis.call('HINCRBY', k, 'a', -1)
+    to_ready(id, f[3])
+    n = n + 1
+  end
+end
+if n > 0 then wake(n) end
+return n
+)lua";
+
+// ARGV: lease ms, then pairs of id, attempt. Extends the leases still held; returns the
+// ids whose lease was lost (reaped and possibly delivered again).
+constexpr const char* kRenew = R"lua(
+local lease_ms = tonumber(ARGV[1])
+local now = now_ms()
+local lost = {}
+for i = 2, #ARGV, 2 do
+  local id, att = ARGV[i], ARGV[i + 1]
+  local f = redis.call('HMGET', jkey(id), 'a', 'st')
+  if f[1] == att and f[2] == 'leased' then
+    redis.call('ZADD', base .. ':leased', 'XX', now + lease_ms, id)
+  else
+    lost[#lost + 1] = id
+  end
+end
+return lost
+)lua";
+
+// ARGV: id. Cancels a job that has not started. Returns cancelled | running | dead | not_found.
+constexpr const char* kCancel = R"lua(
+local id = ARGV[1]
+local k = jkey(id)
+local f = redis.call('HMGET', k, 'st', 'uk', 'ck')
+if not f[1] then return 'not_found' end
+if f[1] == 'leased' then return 'running' end
+if f[1] == 'dead' then return 'dead' end
+if f[1] == 'ready' then redis.call('ZREM', base .. ':ready', id)
+elseif f[1] == 'delayed' then redis.call('ZREM', base .. ':delayed', id)
+elseif f[1] == 'parked' then
+  local pk = base .. ':parked:' .. f[3]
+  redis.call('LREM', pk, 0, id)
+  if redis.call('LLEN', pk) == 0 then redis.call('SREM', base .. ':parked_keys', f[3]) end
+end
+release_unique(id, f[2])
+redis.call('DEL', k)
+redis.call('HINCRBY', base .. ':stats', 'cancelled', 1)
+return 'cancelled'
+)lua";
+
+// ARGV: limit, then ids (or none: the oldest `limit` dead jobs). Moves dead jobs back to
+// ready with a fresh set of attempts (their error history is kept). Returns how many.
+constexpr const char* kDeadRetry = R"lua(
+local limit = tonumber(ARGV[1])
+local ids = {}
+if #ARGV > 1 then
+  for i = 2, #ARGV do ids[#ids + 1] = ARGV[i] end
+else
+  ids = redis.call('ZRANGE', base .. ':dead', 0, limit - 1)
+end
+local n = 0
+for _, id in ipairs(ids) do
+  if redis.call('ZREM', base .. ':dead', id) == 1 then
+    local k = jkey(id)
+    local f = redis.call('HMGET', k, 'sc', 'uk')
+    redis.call('HSET', k, 'a', 0)
+    redis.call('HDEL', k, 'da')
+    if f[2] and f[2] ~= '' and not redis.call('HGET', base .. ':unique', f[2]) then
+      redis.call('HSET', base .. ':unique', f[2], id)
+    end
+    to_ready(id, f[1])
+    n = n + 1
+  end
+end
+if n > 0 then wake(n) end
+return n
+)lua";
+
+// ARGV: limit. Deletes up to `limit` dead jobs; returns how many (call until 0).
+constexpr const char* kDeadPurge = R"lua(
+local ids = redis.call('ZRANGE', base .. ':dead', 0, tonumber(ARGV[1]) - 1)
+for _, id in ipairs(ids) do
+  redis.call('DEL', jkey(id))
+  redis.call('ZREM', base .. ':dead', id)
+end
+return #ids
+)lua";
+
+// Counts for `queue stats`: ready, delayed, running, dead, parked, then the counters.
+constexpr const char* kStats = R"lua(
+local parked = 0
+for _, ck in ipairs(redis.call('SMEMBERS', base .. ':parked_keys')) do
+  parked = parked + redis.call('LLEN', base .. ':parked:' .. ck)
+end
+local s = redis.call('HMGET', base .. ':stats', 'enqueued', 'processed', 'failed', 'retried', 'cancelled')
+return {redis.call('ZCARD', base .. ':ready'), redis.call('ZCARD', base .. ':delayed'),
+  redis.call('ZCARD', base .. ':leased'), redis.call('ZCARD', base .. ':dead'), parked,
+  tonumber(s[1] or 0), tonumber(s[2] or 0), tonumber(s[3] or 0), tonumber(s[4] or 0),
+  tonumber(s[5] or 0), redis.call('EXISTS', base .. ':paused')}
+)lua";
+
+}  // namespace
+
+const QueueScripts& scripts() {
+    static const QueueScripts s{
+        LuaScript("enqueue", std::string(kPrelude) + kEnqueue),
+        LuaScript("fetch", std::string(kPrelude) + kTakeToken + kFetch),
+        LuaScript("ack", std::string(kPrelude) + kAck),
+        LuaScript("fail", std::string(kPrelude) + kFail),
+        LuaScript("release", std::string(kPrelude) + kRelease),
+        LuaScript("renew", std::string(kPrelude) + kRenew),
+        LuaScript("cancel", std::string(kPrelude) + kCancel),
+        LuaScript("dead_retry", std::string(kPrelude) + kDeadRetry),
+        LuaScript("dead_purge", std::string(kPrelude) + kDeadPurge),
+        LuaScript("stats", std::string(kPrelude) + kStats),
+    };
+    return s;
+}
+
+}  // namespace artistsaid::queue::detail

@@ -1,0 +1,364 @@
+#include "engine/queue/redis_queue.hpp"
+
+#include <algorithm>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "engine/core/error.hpp"
+#include "engine/core/id.hpp"
+#include "engine/queue/queue_scripts.hpp"
+
+namespace artistsaid::queue {
+namespace {
+
+using detail::scripts;
+
+int64_t to_ms(std::chrono::system_clock::time_point t) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+int to_int(ReplyView v) { return static_cast<int>(v.integer()); }
+
+std::map<std::string, std::vector<const LeasedJob*>> by_queue(const std::vector<LeasedJob>& jobs) {
+    std::map<std::string, std::vector<const LeasedJob*>> groups;
+    for (const auto& j : jobs) groups[j.queue].push_back(&j);
+    return groups;
+}
+
+std::vector<std::string> id_attempt_pairs(const std::vector<const LeasedJob*>& jobs) {
+    std::vector<std::string> args;
+    args.reserve(jobs.size() * 2);
+    for (const auto* j : jobs) {
+        args.push_back(j->id);
+        args.push_back(std::to_string(j->attempt));
+    }
+    return args;
+}
+
+void check_key(const std::string& key, std::string_view what) {
+    if (key.size() > 256) throw InputError(std::string(what) + " is longer than 256 bytes");
+}
+
+}  // namespace
+
+void check_queue_name(const std::string& queue) {
+    bool ok = !queue.empty() && queue.size() <= 64 &&
+              std::all_of(queue.begin(), queue.end(), [](char c) {
+                  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                         (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
+              });
+    if (!ok)
+        throw InputError("invalid queue name '" + queue.substr(0, 80) +
+                         "': use 1-64 characters of letters, digits, '_', '-', '.'");
+}
+
+RedisQueue::RedisQueue(RedisConnection& connection, std::string prefix, size_t max_payload_bytes)
+    : conn_(connection), prefix_(std::move(prefix)), max_payload_(max_payload_bytes) {
+    if (prefix_.empty() || prefix_.find_first_of("{}") != std::string::npos)
+        throw InputError("the queue prefix must be non-empty and must not contain '{' or '}'");
+}
+
+std::string RedisQueue::base_key(const std::string& queue) const {
+    return "{" + prefix_ + ":" + queue + "}";
+}
+
+EnqueueResult RedisQueue::enqueue(const std::string& queue, const NewJob& job) {
+    return enqueue_batch(queue, {job}).at(0);
+}
+
+std::vector<EnqueueResult> RedisQueue::enqueue_batch(const std::string& queue,
+                                                     const std::vector<NewJob>& jobs) {
+    check_queue_name(queue);
+    if (jobs.empty()) return {};
+    std::vector<std::string> args;
+    args.reserve(1 + jobs.size() * 11);
+    args.push_back(std::to_string(jobs.size()));
+    for (size_t i = 0; i < jobs.size(); ++i) {
+        const NewJob& j = jobs[i];
+        std::string which = jobs.size() == 1 ? "job" : "job " + std::to_string(i + 1);
+        if (j.type.empty() || j.type.size() > 128)
+            throw InputError(which + ": the job type must be 1-128 characters");
+        if (j.payload.size() > max_payload_)
+            throw InputError(which + " (" + j.type + "): payload of " +
+                             std::to_string(j.payload.size()) + " bytes exceeds the limit of " +
+                             std::to_string(max_payload_) + " bytes");
+        const JobOptions& o = j.options;
+        if (o.priority < priority::kMin || o.priority > priority::kMax)
+            throw InputError(which + ": priority must be 0..9 (higher runs first)");
+        if (o.retry.max_attempts < 1 || o.retry.max_attempts > 1000)
+            throw InputError(which + ": max attempts must be 1..1000");
+        if (o.retry.base_delay.count() < 0 || o.retry.max_delay.count() < 0)
+            throw InputError(which + ": retry delays must not be negative");
+        check_key(o.unique_key, "the unique key");
+        check_key(o.concurrency_key, "the concurrency key");
+        check_key(o.rate_key, "the rate key");
+        args.push_back(j.id.empty() ? new_id() : j.id);
+        args.push_back(j.type);
+        args.push_back(j.payload);
+        args.push_back(std::to_string(o.priority));
+        args.push_back(std::to_string(o.run_at ? to_ms(*o.run_at) : 0));
+        args.push_back(std::to_string(o.retry.max_attempts));
+        args.push_back(std::to_string(o.retry.base_delay.count()));
+        args.push_back(std::to_string(o.retry.max_delay.count()));
+        args.push_back(o.unique_key);
+        args.push_back(o.concurrency_key);
+        args.push_back(o.rate_key);
+    }
+    // Register the queue name (outside the script: this key is not under the queue's
+    // tag), once per RedisQueue.
+    if (registered_.insert(queue).second)
+        check_reply(conn_.command({"SADD", prefix_ + ":queues", queue}), "registering " + queue);
+
+    RedisReply reply = scripts().enqueue.run(conn_, {base_key(queue)}, args);
+    check_reply(reply, "enqueueing into " + queue);
+    std::vector<EnqueueResult> out;
+    auto v = reply.view();
+    out.reserve(v.size());
+    for (size_t i = 0; i < v.size(); ++i)
+        out.push_back(EnqueueResult{v[i][0].string(), v[i][1].integer() == 0});
+    return out;
+}
+
+FetchResult RedisQueue::fetch(const std::string& queue, int max, std::chrono::milliseconds lease,
+                              const std::string& worker_id) {
+    RedisReply reply = scripts().fetch.run(
+        conn_, {base_key(queue)},
+        {std::to_string(std::max(1, max)), std::to_string(lease.count()), worker_id});
+    check_reply(reply, "fetching from " + queue);
+    FetchResult result;
+    auto v = reply.view();
+    auto flat = v[0];
+    constexpr size_t kFields = 9;
+    result.jobs.reserve(flat.size() / kFields);
+    for (size_t i = 0; i + kFields <= flat.size(); i += kFields) {
+        LeasedJob j;
+        j.queue = queue;
+        j.id = flat[i].string();
+        j.type = flat[i + 1].string();
+        j.payload = flat[i + 2].string();
+        j.attempt = to_int(flat[i + 3]);
+        j.retry.max_attempts = to_int(flat[i + 4]);
+        j.retry.base_delay = std::chrono::milliseconds(flat[i + 5].integer());
+        j.retry.max_delay = std::chrono::milliseconds(flat[i + 6].integer());
+        j.enqueued_at_ms = flat[i + 7].integer();
+        j.errors_json = flat[i + 8].string();
+        result.jobs.push_back(std::move(j));
+    }
+    long long wait = v[1].integer();
+    if (wait >= 0) result.next_due = std::chrono::milliseconds(wait);
+    return result;
+}
+
+bool RedisQueue::wait_for_work(const std::vector<std::string>& queues,
+                               std::chrono::milliseconds timeout) {
+    if (timeout.count() <= 0) return false;
+    std::vector<std::string> argv{"BLPOP"};
+    for (const auto& q : queues) argv.push_back(base_key(q) + ":wake");
+    // BLPOP takes seconds as a decimal; milliseconds are honoured since Redis 6.
+    long long ms = std::max<long long>(1, timeout.count());
+    argv.push_back(std::to_string(ms / 1000) + "." + std::to_string(1000 + ms % 1000).substr(1));
+    RedisReply reply = conn_.blocking_command(argv, timeout);
+    check_reply(reply, "waiting for work");
+    return !reply.view().is_nil();
+}
+
+int RedisQueue::ack(const std::vector<LeasedJob>& jobs) {
+    int done = 0;
+    for (const auto& [queue, group] : by_queue(jobs)) {
+        RedisReply reply = scripts().ack.run(conn_, {base_key(queue)}, id_attempt_pairs(group));
+        check_reply(reply, "acknowledging jobs of " + queue);
+        done += to_int(reply.view());
+    }
+    return done;
+}
+
+FailOutcome RedisQueue::fail(const LeasedJob& job, const std::string& error, std::string_view kind,
+                             std::optional<std::chrono::milliseconds> retry_delay) {
+    auto now = std::chrono::system_clock::now();
+    nlohmann::json entry = {{"attempt", job.attempt},
+                            {"at", to_ms(now)},
+                            {"error", error.substr(0, 4096)},
+                            {"kind", std::string(kind)}};
+    RedisReply reply = scripts().fail.run(
+        conn_, {base_key(job.queue)},
+        {job.id, std::to_string(job.attempt),
+         entry.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+         std::to_string(retry_delay ? retry_delay->count() : -1)});
+    check_reply(reply, "failing job " + job.id);
+    auto outcome = reply.view().str();
+    if (outcome == "retry") return FailOutcome::kRetry;
+    if (outcome == "dead") return FailOutcome::kDead;
+    return FailOutcome::kStale;
+}
+
+std::vector<std::string> RedisQueue::renew(const std::vector<LeasedJob>& jobs,
+                                           std::chrono::milliseconds lease) {
+    std::vector<std::string> lost;
+    for (const auto& [queue, group] : by_queue(jobs)) {
+        auto args = id_attempt_pairs(group);
+        args.insert(args.begin(), std::to_string(lease.count()));
+        RedisReply reply = scripts().renew.run(conn_, {base_key(queue)}, args);
+        check_reply(reply, "renewing leases in " + queue);
+        auto v = reply.view();
+        for (size_t i = 0; i < v.size(); ++i) lost.push_back(v[i].string());
+    }
+    return lost;
+}
+
+int RedisQueue::release(const std::vector<LeasedJob>& jobs) {
+    int n = 0;
+    for (const auto& [queue, group] : by_queue(jobs)) {
+        RedisReply reply = scripts().release.run(conn_, {base_key(queue)}, id_attempt_pairs(group));
+        check_reply(reply, "giving jobs back to " + queue);
+        n += to_int(reply.view());
+    }
+    return n;
+}
+
+CancelOutcome RedisQueue::cancel(const std::string& queue, const std::string& id) {
+    check_queue_name(queue);
+    RedisReply reply = scripts().cancel.run(conn_, {base_key(queue)}, {id});
+    check_reply(reply, "cancelling job " + id);
+    auto s = reply.view().str();
+    if (s == "cancelled") return CancelOutcome::kCancelled;
+    if (s == "running") return CancelOutcome::kRunning;
+    if (s == "dead") return CancelOutcome::kDead;
+    return CancelOutcome::kNotFound;
+}
+
+QueueStats RedisQueue::stats(const std::string& queue) {
+    check_queue_name(queue);
+    RedisReply reply = scripts().stats.run(conn_, {base_key(queue)}, {});
+    check_reply(reply, "reading stats of " + queue);
+    auto v = reply.view();
+    QueueStats s;
+    s.queue = queue;
+    s.ready = v[0].integer();
+    s.delayed = v[1].integer();
+    s.running = v[2].integer();
+    s.dead = v[3].integer();
+    s.parked = v[4].integer();
+    s.enqueued = v[5].integer();
+    s.processed = v[6].integer();
+    s.failed = v[7].integer();
+    s.retried = v[8].integer();
+    s.cancelled = v[9].integer();
+    s.paused = v[10].integer() == 1;
+    return s;
+}
+
+std::vector<std::string> RedisQueue::queues() {
+    RedisReply reply = conn_.command({"SMEMBERS", prefix_ + ":queues"});
+    check_reply(reply, "listing queues");
+    std::vector<std::string> out;
+    auto v = reply.view();
+    for (size_t i = 0; i < v.size(); ++i) out.push_back(v[i].string());
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+std::vector<DeadJob> RedisQueue::dead_list(const std::string& queue, int limit) {
+    check_queue_name(queue);
+    RedisReply ids = conn_.command({"ZREVRANGE", base_key(queue) + ":dead", "0",
+                                    std::to_string(std::max(1, limit) - 1)});
+    check_reply(ids, "listing dead jobs of " + queue);
+    std::vector<DeadJob> out;
+    auto v = ids.view();
+    for (size_t i = 0; i < v.size(); ++i) {
+        if (auto job = dead_show(queue, v[i].string())) out.push_back(std::move(*job));
+    }
+    return out;
+}
+
+std::optional<DeadJob> RedisQueue::dead_show(const std::string& queue, const std::string& id) {
+    check_queue_name(queue);
+    RedisReply reply = conn_.command(
+        {"HMGET", base_key(queue) + ":job:" + id, "st", "t", "p", "a", "da", "ea", "e"});
+    check_reply(reply, "reading dead job " + id);
+    auto v = reply.view();
+    if (v[0].is_nil() || v[0].str() != "dead") return std::nullopt;
+    DeadJob d;
+    d.id = id;
+    d.type = v[1].string();
+    d.payload = v[2].string();
+    d.attempts = v[3].is_nil() ? 0 : static_cast<int>(v[3].integer());
+    d.died_at_ms = v[4].is_nil() ? 0 : v[4].integer();
+    d.enqueued_at_ms = v[5].is_nil() ? 0 : v[5].integer();
+    d.errors_json = v[6].is_nil() ? "[]" : v[6].string();
+    return d;
+}
+
+bool RedisQueue::dead_retry(const std::string& queue, const std::string& id) {
+    check_queue_name(queue);
+    RedisReply reply = scripts().dead_retry.run(conn_, {base_key(queue)}, {"1", id});
+    check_reply(reply, "retrying dead job " + id);
+    return reply.view().integer() == 1;
+}
+
+long long RedisQueue::dead_retry_all(const std::string& queue) {
+    check_queue_name(queue);
+    long long total = 0;
+    for (;;) {  // in chunks, so no single script blocks Redis for long
+        RedisReply reply = scripts().dead_retry.run(conn_, {base_key(queue)}, {"1000"});
+        check_reply(reply, "retrying dead jobs of " + queue);
+        long long n = reply.view().integer();
+        total += n;
+        if (n == 0) return total;
+    }
+}
+
+long long RedisQueue::dead_purge(const std::string& queue) {
+    check_queue_name(queue);
+    long long total = 0;
+    for (;;) {
+        RedisReply reply = scripts().dead_purge.run(conn_, {base_key(queue)}, {"1000"});
+        check_reply(reply, "purging dead jobs of " + queue);
+        long long n = reply.view().integer();
+        total += n;
+        if (n == 0) return total;
+    }
+}
+
+void RedisQueue::pause(const std::string& queue) {
+    check_queue_name(queue);
+    check_reply(conn_.command({"SET", base_key(queue) + ":paused", "1"}), "pausing " + queue);
+}
+
+void RedisQueue::resume(const std::string& queue) {
+    check_queue_name(queue);
+    std::string base = base_key(queue);
+    check_reply(conn_.command({"DEL", base + ":paused"}), "resuming " + queue);
+    // Wake idle fetchers so they see the backlog at once.
+    check_reply(conn_.command({"LPUSH", base + ":wake", "1", "1", "1", "1"}), "resuming " + queue);
+}
+
+void RedisQueue::set_concurrency_limit(const std::string& queue, const std::string& key,
+                                       int limit) {
+    check_queue_name(queue);
+    check_key(key, "the concurrency key");
+    std::string base = base_key(queue);
+    if (limit <= 0)
+        check_reply(conn_.command({"HDEL", base + ":climits", key}), "removing a limit");
+    else
+        check_reply(conn_.command({"HSET", base + ":climits", key, std::to_string(limit)}),
+                    "setting a concurrency limit");
+}
+
+void RedisQueue::set_rate_limit(const std::string& queue, const std::string& key, int rate,
+                                std::chrono::milliseconds period, int burst) {
+    check_queue_name(queue);
+    check_key(key, "the rate key");
+    std::string base = base_key(queue);
+    if (rate <= 0) {
+        check_reply(conn_.command({"HDEL", base + ":rlimits", key}), "removing a rate limit");
+        return;
+    }
+    if (period.count() <= 0) throw InputError("the rate limit period must be positive");
+    if (burst <= 0) burst = 1;
+    check_reply(conn_.command({"HSET", base + ":rlimits", key,
+                               std::to_string(rate) + ":" + std::to_string(period.count()) + ":" +
+                                   std::to_string(burst)}),
+                "setting a rate limit");
+}
+
+}  // namespace artistsaid::queue
