@@ -11,6 +11,8 @@ Command build_command_tree() {
     root.children = {
         demo_command(),
         migrate_commands(),
+        worker_command(),
+        queue_commands(),
         config_commands(),
     };
     return root;

@@ -12,5 +12,7 @@ Command build_command_tree();
 Command config_commands();
 Command migrate_commands();
 Command demo_command();
+Command queue_commands();
+Command worker_command();
 
 }  // namespace artistsaid::cli

@@ -112,7 +112,7 @@ for i = 1, #ready, 2000 do
   redis.call('ZADD', base .. ':ready', unpack(ready, i, math.min(i + 1999, #ready)))
 end
 if added > 0 then redis.call('HINCRBY', base .. ':stats', 'enqueued', added) end
-if #ready > 0 then wake(#ready / 2) end
+if #ready > 0 then wake(#ready / 2) elseif added > 0 then wake(1) end
 return out
 )lua";
 
@@ -279,6 +279,7 @@ if delay >= 0 and tonumber(f[1]) < tonumber(f[3]) then
   redis.call('ZADD', base .. ':delayed', now + delay, id)
   redis.call('HSET', k, 'st', 'delayed')
   redis.call('HINCRBY', base .. ':stats', 'retried', 1)
+  wake(1)  -- an idle fetcher recomputes how long to block, now that this job is due sooner
   return 'retry'
 end
 to_dead(id, now)

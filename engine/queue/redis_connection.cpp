@@ -1,5 +1,6 @@
 #include "engine/queue/redis_connection.hpp"
 
+#include <sys/socket.h>
 #include <sys/time.h>
 
 #include <charconv>
@@ -136,10 +137,26 @@ RedisConnection::RedisConnection(RedisEndpoint endpoint, std::chrono::millisecon
       connect_timeout_(connect_timeout),
       command_timeout_(command_timeout) {}
 
-void RedisConnection::reset() { context_.reset(); }
+RedisConnection::RedisConnection(RedisConnection&& other) noexcept
+    : endpoint_(std::move(other.endpoint_)),
+      connect_timeout_(other.connect_timeout_),
+      command_timeout_(other.command_timeout_),
+      context_(std::move(other.context_)),
+      fd_(other.fd_.exchange(-1)) {}
+
+void RedisConnection::reset() {
+    fd_ = -1;
+    context_.reset();
+}
+
+void RedisConnection::interrupt() {
+    int fd = fd_.load();
+    if (fd >= 0) ::shutdown(fd, SHUT_RDWR);
+}
 
 void RedisConnection::fail(std::string_view doing) {
-    // Copy what we need before dropping the broken context.
+    // Keep the broken context alive until its error text has been read.
+    fd_ = -1;
     std::unique_ptr<redisContext, FreeContext> broken = std::move(context_);
     throw_from_redis(broken.get(), endpoint_, doing);
 }
@@ -150,7 +167,7 @@ void RedisConnection::set_timeout(std::chrono::milliseconds timeout) {
 
 void RedisConnection::ensure_connected() {
     if (context_ && context_->err == 0) return;
-    context_.reset();
+    reset();
     redisContext* c =
         endpoint_.unix_path.empty()
             ? redisConnectWithTimeout(endpoint_.host.c_str(), endpoint_.port,
@@ -159,6 +176,7 @@ void RedisConnection::ensure_connected() {
     if (c == nullptr) throw UnavailableError("cannot allocate a Redis connection");
     context_.reset(c);
     if (c->err != 0) fail("connecting");
+    fd_ = c->fd;
     if (endpoint_.unix_path.empty()) redisEnableKeepAlive(c);
     set_timeout(command_timeout_);
     if (!endpoint_.password.empty()) {
@@ -167,7 +185,7 @@ void RedisConnection::ensure_connected() {
         auth.push_back(endpoint_.password);
         RedisReply reply = command(auth);
         if (reply.view().is_error()) {
-            context_.reset();
+            reset();
             // The server's text ("WRONGPASS …") never contains the password itself.
             throw UnavailableError("Redis at " + describe(endpoint_) +
                                    " refused authentication: " + reply.view().string());

@@ -10,6 +10,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -73,8 +74,8 @@ class RedisConnection {
 public:
     RedisConnection(RedisEndpoint endpoint, std::chrono::milliseconds connect_timeout,
                     std::chrono::milliseconds command_timeout);
-    RedisConnection(RedisConnection&&) noexcept = default;
-    RedisConnection& operator=(RedisConnection&&) noexcept = default;
+    RedisConnection(RedisConnection&& other) noexcept;
+    RedisConnection& operator=(RedisConnection&&) = delete;
 
     /// Runs one command; an error reply is returned as a reply (check is_error()).
     RedisReply command(const std::vector<std::string>& argv);
@@ -90,6 +91,11 @@ public:
 
     /// Drops the socket; the next call reconnects.
     void reset();
+
+    /// Wakes a call blocked on this connection from another thread (it fails with an
+    /// UnavailableError and the connection reconnects on next use). Used to stop a
+    /// fetcher blocked in BLPOP at shutdown. Safe to call from any thread.
+    void interrupt();
     const RedisEndpoint& endpoint() const { return endpoint_; }
 
 private:
@@ -104,6 +110,7 @@ private:
     std::chrono::milliseconds connect_timeout_;
     std::chrono::milliseconds command_timeout_;
     std::unique_ptr<redisContext, FreeContext> context_;
+    std::atomic<int> fd_{-1};  // the socket, for interrupt() from another thread
 };
 
 /// The one translation from a failed hiredis context to an engine error: I/O errors and

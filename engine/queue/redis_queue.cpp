@@ -123,7 +123,7 @@ FetchResult RedisQueue::fetch(const std::string& queue, int max, std::chrono::mi
                               const std::string& worker_id) {
     RedisReply reply = scripts().fetch.run(
         conn_, {base_key(queue)},
-        {std::to_string(std::max(1, max)), std::to_string(lease.count()), worker_id});
+        {std::to_string(std::max(0, max)), std::to_string(lease.count()), worker_id});
     check_reply(reply, "fetching from " + queue);
     FetchResult result;
     auto v = reply.view();

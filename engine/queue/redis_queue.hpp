@@ -65,7 +65,8 @@ public:
     std::vector<EnqueueResult> enqueue_batch(const std::string& queue,
                                              const std::vector<NewJob>& jobs);
 
-    /// Leases up to `max` jobs without blocking.
+    /// Leases up to `max` jobs without blocking. With max 0 it only reaps expired leases
+    /// and promotes due delayed jobs (housekeeping).
     FetchResult fetch(const std::string& queue, int max, std::chrono::milliseconds lease,
                       const std::string& worker_id);
 

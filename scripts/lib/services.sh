@@ -113,7 +113,7 @@ _svc_pick_port() {
 
 # _svc_as_pg_init: sets _svc_as_pg, the command prefix that runs a program as the
 # `postgres` user when we are root (empty otherwise). setpriv execs, so the PID of
-# a server started through it is the server's own; runuser/su are fallbacks.
+# a server started through it is the server's own; runuser is the fallback.
 _svc_as_pg_init() {
   _svc_as_pg=()
   [[ $(id -u) -eq 0 ]] || return 0
@@ -168,6 +168,7 @@ services_prepare() {
     _svc_log "error: running as root, but there is no 'postgres' user to run PostgreSQL as"
     return 1
   fi
+  _svc_as_pg_init || return 1
   for parent in "${TMPDIR:-/tmp}" /tmp; do
     # Unix socket paths are limited to 107 bytes: $dir/.s.PGSQL.NNNNN must fit.
     ((${#parent} < 60)) || continue
@@ -175,7 +176,7 @@ services_prepare() {
     : >"$dir/$_svc_marker"
     if ((root)); then
       chown postgres: "$dir" 2>/dev/null || true
-      if ! runuser -u postgres -- test -w "$dir" 2>/dev/null; then
+      if ! "${_svc_as_pg[@]}" test -w "$dir" 2>/dev/null; then
         rm -rf -- "$dir"
         continue # e.g. TMPDIR under /root: postgres cannot reach it
       fi
@@ -186,6 +187,24 @@ services_prepare() {
   done
   _svc_log "error: cannot create a temporary directory (TMPDIR=${TMPDIR:-}; as root it must be usable by the postgres user)"
   return 1
+}
+
+# _svc_spawn CWD PIDFILE LOG COMMAND...: start COMMAND in the background in CWD, in
+# its own session (setsid: no terminal signals), stdin from /dev/null and output to
+# LOG; print its PID. Run it in $(...): the server is then a child of that subshell,
+# which exits at once, never of the calling shell. (bash reaping a background child
+# that died of SIGINT can make a script exit by itself; and the caller gets no job
+# notices.) The child writes PIDFILE itself before it execs, so a signal to the caller
+# right after the spawn cannot leave an unrecorded server behind.
+_svc_spawn() {
+  local cwd=$1 pidfile=$2 log=$3
+  shift 3
+  (
+    cd "$cwd" || exit 1
+    echo "$BASHPID" >"$pidfile"
+    exec setsid "$@"
+  ) </dev/null >>"$log" 2>&1 &
+  echo "$!"
 }
 
 # _svc_start_pg DIR BINDIR FSYNC: initdb + postgres; sets _svc_pg_port/_svc_pg_pid.
@@ -203,18 +222,14 @@ _svc_start_pg() {
     _svc_pg_port=$_svc_port
     _svc_log "starting PostgreSQL on 127.0.0.1:$_svc_pg_port"
     logged=$(_svc_size "$log")
-    # The child records its own PID too, so that a signal arriving between `&` and
-    # the parent's write cannot leave an unrecorded server behind.
-    (cd "$dir" && echo "$BASHPID" >"$dir/postgres.pid" &&
-      exec setsid "${_svc_as_pg[@]}" "$bindir/postgres" -D "$dir/pgdata" -k "$dir" \
-        -p "$_svc_pg_port" -c listen_addresses=127.0.0.1 -c max_connections=300 \
-        -c fsync="$fsync" -c full_page_writes="$fsync") </dev/null >>"$log" 2>&1 &
-    pid=$!
-    disown "$pid" 2>/dev/null || true
+    pid=$(_svc_spawn "$dir" "$dir/postgres.pid" "$log" \
+      "${_svc_as_pg[@]}" "$bindir/postgres" -D "$dir/pgdata" -k "$dir" \
+      -p "$_svc_pg_port" -c listen_addresses=127.0.0.1 -c max_connections=300 \
+      -c fsync="$fsync" -c full_page_writes="$fsync")
     echo "$pid" >"$dir/postgres.pid"
     local deadline=$((SECONDS + _svc_start_timeout))
     while :; do
-      if "$bindir/pg_isready" -q -h 127.0.0.1 -p "$_svc_pg_port" -t 2 >/dev/null 2>&1; then
+      if "$bindir/pg_isready" -q -h 127.0.0.1 -p "$_svc_pg_port" -U postgres -d postgres -t 2 >/dev/null 2>&1; then
         _svc_pg_pid=$(_svc_server_pid "$dir" pg)
         echo "$_svc_pg_pid" >"$dir/postgres.pid"
         return 0
@@ -255,12 +270,10 @@ _svc_start_redis() {
     _svc_log "starting Redis on 127.0.0.1:$_svc_redis_port"
     logged=$(_svc_size "$log")
     rm -f "$dir/redis/redis-server.pid"
-    (cd "$dir/redis" && echo "$BASHPID" >"$dir/redis.pid" &&
-      exec setsid "$redis_server" --port "$_svc_redis_port" --bind 127.0.0.1 \
-        --save '' --appendonly no --dir "$dir/redis" --daemonize no \
-        --pidfile "$dir/redis/redis-server.pid") </dev/null >>"$log" 2>&1 &
-    pid=$!
-    disown "$pid" 2>/dev/null || true
+    pid=$(_svc_spawn "$dir/redis" "$dir/redis.pid" "$log" \
+      "$redis_server" --port "$_svc_redis_port" --bind 127.0.0.1 \
+      --save '' --appendonly no --dir "$dir/redis" --daemonize no \
+      --pidfile "$dir/redis/redis-server.pid")
     echo "$pid" >"$dir/redis.pid"
     local deadline=$((SECONDS + _svc_start_timeout))
     while :; do
@@ -328,13 +341,14 @@ services_start() {
   _svc_log "PostgreSQL (pid $_svc_pg_pid) and Redis (pid $_svc_redis_pid) ready in $dir"
 }
 
-# _svc_cwd_is PID DIR: is PID's working directory DIR? Both servers chdir into their
-# data directory, which tells our server from an unrelated process that reused the PID.
-_svc_cwd_is() {
+# _svc_cwd_in PID DIR: is PID's working directory DIR or below? Our servers start in
+# the services directory (and PostgreSQL moves into pgdata/), which tells them from an
+# unrelated process that reused a recorded PID.
+_svc_cwd_in() {
   local cwd
   [[ -e /proc/$1 ]] || return 0 # no /proc: cannot check
   cwd=$(readlink "/proc/$1/cwd" 2>/dev/null) || return 1
-  [[ $cwd == "$2" ]]
+  [[ $cwd == "$2" || $cwd == "$2"/* ]]
 }
 
 # _svc_pgid PID: prints PID's process group.
@@ -375,14 +389,14 @@ services_stop() {
   pg=$(_svc_server_pid "$dir" pg)
   redis=$(_svc_server_pid "$dir" redis)
   if _svc_alive "$pg"; then
-    if _svc_cwd_is "$pg" "$dir/pgdata"; then
+    if _svc_cwd_in "$pg" "$dir"; then
       pids+=("$pg") names+=("PostgreSQL (pid $pg)")
     else
       _svc_log "warning: pid $pg is not this directory's PostgreSQL; leaving it alone"
     fi
   fi
   if _svc_alive "$redis"; then
-    if _svc_cwd_is "$redis" "$dir/redis"; then
+    if _svc_cwd_in "$redis" "$dir"; then
       pids+=("$redis") names+=("Redis (pid $redis)")
     else
       _svc_log "warning: pid $redis is not this directory's Redis; leaving it alone"

@@ -1,0 +1,78 @@
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <sstream>
+
+#include "cli/commands/registry.hpp"
+#include "cli/job_handlers.hpp"
+#include "engine/core/duration.hpp"
+#include "engine/core/error.hpp"
+#include "engine/worker/launcher.hpp"
+
+namespace artistsaid::cli {
+namespace {
+
+std::vector<std::string> split_list(const std::string& text) {
+    std::vector<std::string> out;
+    std::stringstream in(text);
+    std::string item;
+    while (std::getline(in, item, ','))
+        if (!item.empty()) out.push_back(item);
+    return out;
+}
+
+int run_worker(Context& ctx) {
+    worker::WorkerOptions options;
+    options.redis_url = ctx.config.redis_url();
+    if (options.redis_url.empty())
+        throw InputError("no Redis configured: set ARTISTSAID_REDIS_URL or --redis-url");
+    options.prefix = ctx.config.get("queue.prefix");
+    options.lease = ctx.config.duration("queue.lease");
+    options.connect_timeout = ctx.config.duration("connect_timeout");
+    const auto& o = ctx.options;
+    options.queues = split_list(o.count("queues") ? o["queues"].as<std::string>()
+                                                  : ctx.config.get("worker.queues"));
+    options.concurrency = o.count("concurrency") ? o["concurrency"].as<int>()
+                                                 : static_cast<int>(ctx.config.integer("worker.concurrency"));
+    options.grace = o.count("grace") ? parse_duration(o["grace"].as<std::string>())
+                                     : ctx.config.duration("worker.grace");
+    if (o.count("lease")) options.lease = parse_duration(o["lease"].as<std::string>());
+    if (options.concurrency < 1 || options.concurrency > 4096)
+        throw InputError("--concurrency must be 1..4096");
+
+    worker::HandlerRegistry handlers;
+    register_job_handlers(handlers);
+    worker::Launcher launcher(options, handlers);
+    bool clean = launcher.run(/*handle_signals=*/true);
+    if (!clean) {
+        // A handler is still running past the grace period; its job was given back.
+        // Threads cannot be cancelled safely, so end the process here.
+        std::cout.flush();
+        std::fflush(nullptr);
+        std::_Exit(0);
+    }
+    return 0;
+}
+
+}  // namespace
+
+Command worker_command() {
+    Command cmd;
+    cmd.name = "worker";
+    cmd.summary =
+        "Run jobs from the queues until SIGTERM/SIGINT (systemd Type=notify with watchdog).";
+    cmd.add_options = [](po::options_description& d) {
+        d.add_options()("queues", po::value<std::string>()->value_name("LIST"),
+                        "queues in priority order, comma-separated (default: worker.queues)")(
+            "concurrency", po::value<int>()->value_name("N"),
+            "jobs run at once (default: worker.concurrency)")(
+            "grace", po::value<std::string>()->value_name("DURATION"),
+            "on SIGTERM, time for running jobs to finish (default: worker.grace)")(
+            "lease", po::value<std::string>()->value_name("DURATION"),
+            "job lease (default: queue.lease)");
+    };
+    cmd.run = run_worker;
+    return cmd;
+}
+
+}  // namespace artistsaid::cli
