@@ -6,11 +6,12 @@ namespace {
 // Shared by every script. KEYS[1] is the queue's base key "{prefix:queue}"; every key a
 // script touches starts with it, so they all share one hash tag (one Redis Cluster slot).
 //
-// Job hash fields: t type, p payload, pr priority, sc ready score, a deliveries so far,
-// ma max attempts, bd/md base/max retry delay (ms), uk unique key, ck concurrency key,
-// rk rate key, rr 1 if the job already holds a rate token, st state
-// (ready|delayed|parked|leased|dead), ea enqueued at (ms), e error history (JSON array),
-// lw leasing worker, la leased at (ms), da died at (ms).
+// Job hash fields (kept few: every field is work on the hot path):
+//   t type, p payload, sc ready score (priority and FIFO sequence), r retry policy
+//   "max_attempts:base_delay_ms:max_delay_ms", st state (ready|delayed|parked|leased|dead),
+//   ea enqueued at (ms); set when used: a deliveries so far, uk unique key, ck concurrency
+//   key, rk rate key, rr 1 if the job holds a reserved rate token, e error history (JSON
+//   array), la leased at (ms), da died at (ms).
 constexpr const char* kPrelude = R"lua(
 local base = KEYS[1]
 local function now_ms()
@@ -28,9 +29,9 @@ local function wake(n)
   local want = math.min(n, 16) - have
   for i = 1, want do redis.call('LPUSH', w, '1') end
 end
--- A job left the running state: free its concurrency slot and let one parked job go.
-local function release_slot(id)
-  local ck = redis.call('HGET', jkey(id), 'ck')
+-- A job with concurrency key `ck` left the running state: free its slot and let one
+-- parked job go.
+local function release_slot(ck)
   if not ck or ck == '' then return end
   local n = redis.call('HINCRBY', base .. ':ccount', ck, -1)
   if n <= 0 then redis.call('HDEL', base .. ':ccount', ck) end
@@ -56,6 +57,7 @@ local function push_error(id, entry)
   while #list > 25 do table.remove(list, 1) end
   redis.call('HSET', k, 'e', cjson.encode(list))
 end
+local function max_attempts(r) return tonumber(string.match(r, '^(%d+)')) end
 local function to_dead(id, now)
   local k = jkey(id)
   redis.call('ZADD', base .. ':dead', now, id)
@@ -65,13 +67,13 @@ local function to_dead(id, now)
 end
 )lua";
 
-// ARGV: n, then n groups of 11 fields:
-//   id, type, payload, priority (0..9), run_at ms (0 = now), max_attempts, base_delay ms,
-//   max_delay ms, unique key, concurrency key, rate key
+// ARGV: n, then n groups of 9 fields:
+//   id, type, payload, priority (0..9), run_at ms (0 = now), retry policy
+//   "max_attempts:base_delay_ms:max_delay_ms", unique key, concurrency key, rate key
 // Returns, per job, {id, 1 if newly enqueued or 0 if a pending duplicate was found}.
 constexpr const char* kEnqueue = R"lua(
 local n = tonumber(ARGV[1])
-local F = 11
+local F = 9
 local now = now_ms()
 local seq = redis.call('INCRBY', base .. ':seq', n) - n
 local out = {}
@@ -79,7 +81,7 @@ local ready = {}
 local added = 0
 for i = 0, n - 1 do
   local o = 1 + i * F
-  local id, uk = ARGV[o + 1], ARGV[o + 9]
+  local id, uk, ck, rk = ARGV[o + 1], ARGV[o + 7], ARGV[o + 8], ARGV[o + 9]
   local dup = nil
   if uk ~= '' then
     local cur = redis.call('HGET', base .. ':unique', uk)
@@ -88,16 +90,20 @@ for i = 0, n - 1 do
   if dup then
     out[#out + 1] = {dup, 0}
   else
-    if uk ~= '' then redis.call('HSET', base .. ':unique', uk, id) end
     seq = seq + 1
-    local pr = tonumber(ARGV[o + 4])
-    local sc = (9 - pr) * 17592186044416 + seq
+    local sc = (9 - tonumber(ARGV[o + 4])) * 17592186044416 + seq
     local run_at = tonumber(ARGV[o + 5])
     local st = 'ready'
     if run_at > now then st = 'delayed' end
-    redis.call('HSET', jkey(id), 't', ARGV[o + 2], 'p', ARGV[o + 3], 'pr', pr, 'sc', sc,
-      'a', 0, 'ma', ARGV[o + 6], 'bd', ARGV[o + 7], 'md', ARGV[o + 8], 'uk', uk,
-      'ck', ARGV[o + 10], 'rk', ARGV[o + 11], 'st', st, 'ea', now)
+    local k = jkey(id)
+    redis.call('HSET', k, 't', ARGV[o + 2], 'p', ARGV[o + 3], 'sc', sc, 'r', ARGV[o + 6],
+      'st', st, 'ea', now)
+    if uk ~= '' then
+      redis.call('HSET', base .. ':unique', uk, id)
+      redis.call('HSET', k, 'uk', uk)
+    end
+    if ck ~= '' then redis.call('HSET', k, 'ck', ck) end
+    if rk ~= '' then redis.call('HSET', k, 'rk', rk) end
     if st == 'delayed' then
       redis.call('ZADD', base .. ':delayed', run_at, id)
     else
@@ -146,8 +152,8 @@ end
 // Reaps expired leases, promotes due delayed jobs, then leases up to `max` ready jobs,
 // honouring pause, concurrency limits (over-limit jobs park until a slot frees) and rate
 // limits (over-limit jobs wait in the delayed set for their reserved token).
-// Returns {jobs, wait_ms}: jobs flat as id, type, payload, attempt, max_attempts,
-// base_delay, max_delay, enqueued_at, errors; wait_ms is how long until the next delayed
+// Returns {jobs, wait_ms}: jobs flat as id, type, payload, attempt, retry policy,
+// enqueued_at, errors; wait_ms is how long until the next delayed
 // job or lease expiry is due (-1: none), so an idle fetcher can block exactly that long.
 constexpr const char* kFetch = R"lua(
 local max, lease_ms, worker = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
@@ -157,13 +163,13 @@ local leased_key, ready_key, delayed_key = base .. ':leased', base .. ':ready', 
 local expired = redis.call('ZRANGEBYSCORE', leased_key, '-inf', now, 'LIMIT', 0, 500)
 for _, id in ipairs(expired) do
   redis.call('ZREM', leased_key, id)
-  release_slot(id)
-  local f = redis.call('HMGET', jkey(id), 'a', 'ma', 'sc')
+  local f = redis.call('HMGET', jkey(id), 'a', 'r', 'sc', 'ck')
+  release_slot(f[4])
   if f[1] then
     local entry = cjson.encode({attempt = tonumber(f[1]), at = now,
       error = 'lease expired: the worker died or hung', kind = 'lease_expired'})
     push_error(id, entry)
-    if tonumber(f[1]) >= tonumber(f[2]) then to_dead(id, now) else to_ready(id, f[3]) end
+    if tonumber(f[1]) >= max_attempts(f[2]) then to_dead(id, now) else to_ready(id, f[3]) end
   end
 end
 
@@ -197,11 +203,11 @@ while count < max and popped < max * 4 do
     popped = popped + 1
     local id = batch[i]
     local k = jkey(id)
-    local f = redis.call('HMGET', k, 't', 'p', 'ma', 'bd', 'md', 'ea', 'e', 'ck', 'rk', 'rr')
+    local f = redis.call('HMGET', k, 't', 'p', 'r', 'ea', 'e', 'ck', 'rk', 'rr')
     if f[1] then
-      local ck, rk = f[8], f[9]
+      local ck, rk = f[6], f[7]
       local admitted = true
-      if ck ~= '' then
+      if ck then
         local lim = redis.call('HGET', base .. ':climits', ck)
         if lim and tonumber(redis.call('HGET', base .. ':ccount', ck) or '0') >= tonumber(lim) then
           redis.call('RPUSH', base .. ':parked:' .. ck, id)
@@ -210,7 +216,7 @@ while count < max and popped < max * 4 do
           admitted = false
         end
       end
-      if admitted and rk ~= '' and f[10] ~= '1' then
+      if admitted and rk and f[8] ~= '1' then
         local wait = take_token(rk, now)
         if wait > 0 then
           redis.call('ZADD', delayed_key, now + wait, id)
@@ -219,14 +225,15 @@ while count < max and popped < max * 4 do
         end
       end
       if admitted then
-        if ck ~= '' then redis.call('HINCRBY', base .. ':ccount', ck, 1) end
+        if ck then redis.call('HINCRBY', base .. ':ccount', ck, 1) end
         local a = redis.call('HINCRBY', k, 'a', 1)
-        redis.call('HSET', k, 'st', 'leased', 'lw', worker, 'la', now, 'rr', '0')
+        redis.call('HSET', k, 'st', 'leased', 'la', now)
+        if f[8] == '1' then redis.call('HDEL', k, 'rr') end
         leases[#leases + 1] = now + lease_ms
         leases[#leases + 1] = id
         local n = #jobs
         jobs[n + 1], jobs[n + 2], jobs[n + 3], jobs[n + 4] = id, f[1], f[2], a
-        jobs[n + 5], jobs[n + 6], jobs[n + 7], jobs[n + 8], jobs[n + 9] = f[3], f[4], f[5], f[6], f[7] or ''
+        jobs[n + 5], jobs[n + 6], jobs[n + 7] = f[3], f[4], f[5] or ''
         count = count + 1
       end
     end
@@ -244,21 +251,25 @@ return {jobs, next_wait()}
 // Returns the number acknowledged.
 constexpr const char* kAck = R"lua(
 local done = 0
+local unleased = {}
 for i = 1, #ARGV, 2 do
   local id, att = ARGV[i], ARGV[i + 1]
   local k = jkey(id)
-  local f = redis.call('HMGET', k, 'a', 'st', 'uk')
+  local f = redis.call('HMGET', k, 'a', 'st', 'uk', 'ck')
   if f[1] == att and (f[2] == 'leased' or f[2] == 'ready') then
     if f[2] == 'leased' then
-      redis.call('ZREM', base .. ':leased', id)
-      release_slot(id)
+      unleased[#unleased + 1] = id
+      release_slot(f[4])
     else
       redis.call('ZREM', base .. ':ready', id)
     end
-    release_unique(id, f[3])
+    if f[3] then release_unique(id, f[3]) end
     redis.call('DEL', k)
     done = done + 1
   end
+end
+for i = 1, #unleased, 4000 do
+  redis.call('ZREM', base .. ':leased', unpack(unleased, i, math.min(i + 3999, #unleased)))
 end
 if done > 0 then redis.call('HINCRBY', base .. ':stats', 'processed', done) end
 return done
@@ -269,13 +280,13 @@ return done
 constexpr const char* kFail = R"lua(
 local id, att, entry, delay = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
 local k = jkey(id)
-local f = redis.call('HMGET', k, 'a', 'st', 'ma')
+local f = redis.call('HMGET', k, 'a', 'st', 'r', 'ck')
 if f[1] ~= att or f[2] ~= 'leased' then return 'stale' end
 local now = now_ms()
 redis.call('ZREM', base .. ':leased', id)
-release_slot(id)
+release_slot(f[4])
 push_error(id, entry)
-if delay >= 0 and tonumber(f[1]) < tonumber(f[3]) then
+if delay >= 0 and tonumber(f[1]) < max_attempts(f[3]) then
   redis.call('ZADD', base .. ':delayed', now + delay, id)
   redis.call('HSET', k, 'st', 'delayed')
   redis.call('HINCRBY', base .. ':stats', 'retried', 1)
@@ -293,10 +304,10 @@ local n = 0
 for i = 1, #ARGV, 2 do
   local id, att = ARGV[i], ARGV[i + 1]
   local k = jkey(id)
-  local f = redis.call('HMGET', k, 'a', 'st', 'sc')
+  local f = redis.call('HMGET', k, 'a', 'st', 'sc', 'ck')
   if f[1] == att and f[2] == 'leased' then
     redis.call('ZREM', base .. ':leased', id)
-    release_slot(id)
+    release_slot(f[4])
     redis.call('HINCRBY', k, 'a', -1)
     to_ready(id, f[3])
     n = n + 1
@@ -317,7 +328,9 @@ for i = 2, #ARGV, 2 do
   local f = redis.call('HMGET', jkey(id), 'a', 'st')
   if f[1] == att and f[2] == 'leased' then
     redis.call('ZADD', base .. ':leased', 'XX', now + lease_ms, id)
-  else
+  elseif f[1] and not (f[1] == att and (f[2] == 'delayed' or f[2] == 'dead')) then
+    -- Delivered again, or reaped back to ready. (A job that is gone was acknowledged,
+    -- and one delayed or dead at our attempt was failed by us: neither is lost.)
     lost[#lost + 1] = id
   end
 end
@@ -334,7 +347,7 @@ if f[1] == 'leased' then return 'running' end
 if f[1] == 'dead' then return 'dead' end
 if f[1] == 'ready' then redis.call('ZREM', base .. ':ready', id)
 elseif f[1] == 'delayed' then redis.call('ZREM', base .. ':delayed', id)
-elseif f[1] == 'parked' then
+elseif f[1] == 'parked' and f[3] then
   local pk = base .. ':parked:' .. f[3]
   redis.call('LREM', pk, 0, id)
   if redis.call('LLEN', pk) == 0 then redis.call('SREM', base .. ':parked_keys', f[3]) end

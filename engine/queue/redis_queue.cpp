@@ -1,6 +1,7 @@
 #include "engine/queue/redis_queue.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -33,6 +34,24 @@ std::vector<std::string> id_attempt_pairs(const std::vector<const LeasedJob*>& j
         args.push_back(std::to_string(j->attempt));
     }
     return args;
+}
+
+// "max_attempts:base_delay_ms:max_delay_ms", as the enqueue script stores it.
+RetryPolicy parse_retry(std::string_view text) {
+    RetryPolicy r;
+    long long parts[3] = {r.max_attempts, r.base_delay.count(), r.max_delay.count()};
+    size_t start = 0;
+    for (long long& part : parts) {
+        size_t end = text.find(':', start);
+        std::string_view field = text.substr(start, end == std::string_view::npos ? end : end - start);
+        std::from_chars(field.data(), field.data() + field.size(), part);
+        if (end == std::string_view::npos) break;
+        start = end + 1;
+    }
+    r.max_attempts = static_cast<int>(parts[0]);
+    r.base_delay = std::chrono::milliseconds(parts[1]);
+    r.max_delay = std::chrono::milliseconds(parts[2]);
+    return r;
 }
 
 void check_key(const std::string& key, std::string_view what) {
@@ -71,7 +90,7 @@ std::vector<EnqueueResult> RedisQueue::enqueue_batch(const std::string& queue,
     check_queue_name(queue);
     if (jobs.empty()) return {};
     std::vector<std::string> args;
-    args.reserve(1 + jobs.size() * 11);
+    args.reserve(1 + jobs.size() * 9);
     args.push_back(std::to_string(jobs.size()));
     for (size_t i = 0; i < jobs.size(); ++i) {
         const NewJob& j = jobs[i];
@@ -96,10 +115,10 @@ std::vector<EnqueueResult> RedisQueue::enqueue_batch(const std::string& queue,
         args.push_back(j.type);
         args.push_back(j.payload);
         args.push_back(std::to_string(o.priority));
-        args.push_back(std::to_string(o.run_at ? to_ms(*o.run_at) : 0));
-        args.push_back(std::to_string(o.retry.max_attempts));
-        args.push_back(std::to_string(o.retry.base_delay.count()));
-        args.push_back(std::to_string(o.retry.max_delay.count()));
+        args.push_back(o.run_at ? std::to_string(to_ms(*o.run_at)) : "0");
+        args.push_back(std::to_string(o.retry.max_attempts) + ":" +
+                       std::to_string(o.retry.base_delay.count()) + ":" +
+                       std::to_string(o.retry.max_delay.count()));
         args.push_back(o.unique_key);
         args.push_back(o.concurrency_key);
         args.push_back(o.rate_key);
@@ -128,7 +147,7 @@ FetchResult RedisQueue::fetch(const std::string& queue, int max, std::chrono::mi
     FetchResult result;
     auto v = reply.view();
     auto flat = v[0];
-    constexpr size_t kFields = 9;
+    constexpr size_t kFields = 7;
     result.jobs.reserve(flat.size() / kFields);
     for (size_t i = 0; i + kFields <= flat.size(); i += kFields) {
         LeasedJob j;
@@ -137,11 +156,9 @@ FetchResult RedisQueue::fetch(const std::string& queue, int max, std::chrono::mi
         j.type = flat[i + 1].string();
         j.payload = flat[i + 2].string();
         j.attempt = to_int(flat[i + 3]);
-        j.retry.max_attempts = to_int(flat[i + 4]);
-        j.retry.base_delay = std::chrono::milliseconds(flat[i + 5].integer());
-        j.retry.max_delay = std::chrono::milliseconds(flat[i + 6].integer());
-        j.enqueued_at_ms = flat[i + 7].integer();
-        j.errors_json = flat[i + 8].string();
+        j.retry = parse_retry(flat[i + 4].str());
+        j.enqueued_at_ms = flat[i + 5].integer();
+        j.errors_json = flat[i + 6].string();
         result.jobs.push_back(std::move(j));
     }
     long long wait = v[1].integer();

@@ -96,9 +96,11 @@ void Manager::fetch_loop() {
         int room;
         {
             std::unique_lock lock(mutex_);
+            fetcher_waiting_ = true;
             room_cv_.wait(lock, [&] {
                 return quiet_ || static_cast<int>(buffer_.size()) + busy_ < capacity();
             });
+            fetcher_waiting_ = false;
             if (quiet_) break;
             room = capacity() - static_cast<int>(buffer_.size()) - busy_;
         }
@@ -155,18 +157,23 @@ void Manager::finished(JobResult result) {
     long long us = std::max<long long>(1, result.duration.count());
     long long avg = avg_job_us_.load(std::memory_order_relaxed);
     avg_job_us_.store(avg + (us - avg) / 16, std::memory_order_relaxed);
+    bool wake_fetcher;
     {
         std::lock_guard lock(mutex_);
         --busy_;
         running_ids_.erase(result.job.id);
+        wake_fetcher = fetcher_waiting_;
     }
-    room_cv_.notify_one();
-    idle_cv_.notify_all();
+    // Notifying costs a system call when someone waits; only wake who needs it.
+    if (wake_fetcher) room_cv_.notify_one();
+    if (quiet_) idle_cv_.notify_all();
+    bool wake_acker;
     {
         std::lock_guard lock(results_mutex_);
         results_.push_back(std::move(result));
+        wake_acker = acker_waiting_;
     }
-    results_cv_.notify_one();
+    if (wake_acker) results_cv_.notify_one();
 }
 
 void Manager::ack_loop() {
@@ -176,7 +183,9 @@ void Manager::ack_loop() {
     for (;;) {
         {
             std::unique_lock lock(results_mutex_);
+            acker_waiting_ = true;
             results_cv_.wait(lock, [&] { return acker_stop_ || !results_.empty() || !batch.empty(); });
+            acker_waiting_ = false;
             for (auto& r : results_) batch.push_back(std::move(r));
             results_.clear();
             if (batch.empty() && acker_stop_) return;

@@ -82,11 +82,13 @@ private:
     std::unordered_map<std::string, queue::LeasedJob> held_;
     std::unordered_map<std::string, Processor*> running_ids_;
     int busy_ = 0;
+    bool fetcher_waiting_ = false;  // the fetcher sleeps on room_cv_: wake it when room frees
 
     std::mutex results_mutex_;
     std::condition_variable results_cv_;
     std::vector<JobResult> results_;
     bool acker_stop_ = false;
+    bool acker_waiting_ = false;  // the acker sleeps on results_cv_
 
     std::atomic<bool> quiet_{false};
     std::atomic<long long> avg_job_us_;  // moving average of handler durations
