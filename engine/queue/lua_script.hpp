@@ -19,6 +19,14 @@ public:
     RedisReply run(RedisConnection& conn, const std::vector<std::string>& keys,
                    const std::vector<std::string>& args) const;
 
+    /// Pipelines one EVALSHA per argument list (same keys) and returns the replies in
+    /// order: Redis runs the next call while the client prepares or reads the others.
+    /// Each call is atomic on its own; on NOSCRIPT (no call ran) the script is loaded and
+    /// the pipeline sent again.
+    std::vector<RedisReply> run_pipelined(RedisConnection& conn,
+                                          const std::vector<std::string>& keys,
+                                          const std::vector<std::vector<std::string>>& args) const;
+
     const std::string& name() const { return name_; }
     const std::string& sha() const { return sha_; }
 

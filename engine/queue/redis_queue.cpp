@@ -36,29 +36,54 @@ std::vector<std::string> id_attempt_pairs(const std::vector<const LeasedJob*>& j
     return args;
 }
 
-// "max_attempts:base_delay_ms:max_delay_ms", as the enqueue script stores it.
-RetryPolicy parse_retry(std::string_view text) {
-    RetryPolicy r;
-    long long parts[3] = {r.max_attempts, r.base_delay.count(), r.max_delay.count()};
-    size_t start = 0;
-    for (long long& part : parts) {
-        size_t end = text.find(':', start);
-        std::string_view field = text.substr(start, end == std::string_view::npos ? end : end - start);
-        std::from_chars(field.data(), field.data() + field.size(), part);
-        if (end == std::string_view::npos) break;
-        start = end + 1;
-    }
-    r.max_attempts = static_cast<int>(parts[0]);
-    r.base_delay = std::chrono::milliseconds(parts[1]);
-    r.max_delay = std::chrono::milliseconds(parts[2]);
-    return r;
-}
-
 void check_key(const std::string& key, std::string_view what) {
     if (key.size() > 256) throw InputError(std::string(what) + " is longer than 256 bytes");
 }
 
 }  // namespace
+
+namespace detail {
+
+std::string pack_job(const std::string& type, const RetryPolicy& retry, const std::string& payload) {
+    std::string out;
+    out.reserve(type.size() + payload.size() + 32);
+    out += type;
+    out += kJobFieldSeparator;
+    out += std::to_string(retry.max_attempts);
+    out += ':';
+    out += std::to_string(retry.base_delay.count());
+    out += ':';
+    out += std::to_string(retry.max_delay.count());
+    out += kJobFieldSeparator;
+    out += payload;
+    return out;
+}
+
+void unpack_job(std::string_view packed, std::string& type, RetryPolicy& retry,
+                std::string& payload) {
+    auto first = packed.find(kJobFieldSeparator);
+    auto second = first == std::string_view::npos ? first : packed.find(kJobFieldSeparator, first + 1);
+    if (second == std::string_view::npos)
+        throw Error(ErrorCode::kInternal, "malformed job record in Redis");
+    type.assign(packed.substr(0, first));
+    payload.assign(packed.substr(second + 1));
+    std::string_view policy = packed.substr(first + 1, second - first - 1);
+    long long parts[3] = {retry.max_attempts, retry.base_delay.count(), retry.max_delay.count()};
+    size_t start = 0;
+    for (long long& part : parts) {
+        size_t end = policy.find(':', start);
+        std::string_view field =
+            policy.substr(start, end == std::string_view::npos ? end : end - start);
+        std::from_chars(field.data(), field.data() + field.size(), part);
+        if (end == std::string_view::npos) break;
+        start = end + 1;
+    }
+    retry.max_attempts = static_cast<int>(parts[0]);
+    retry.base_delay = std::chrono::milliseconds(parts[1]);
+    retry.max_delay = std::chrono::milliseconds(parts[2]);
+}
+
+}  // namespace detail
 
 void check_queue_name(const std::string& queue) {
     bool ok = !queue.empty() && queue.size() <= 64 &&
@@ -89,14 +114,14 @@ std::vector<EnqueueResult> RedisQueue::enqueue_batch(const std::string& queue,
                                                      const std::vector<NewJob>& jobs) {
     check_queue_name(queue);
     if (jobs.empty()) return {};
-    std::vector<std::string> args;
-    args.reserve(1 + jobs.size() * 9);
-    args.push_back(std::to_string(jobs.size()));
+    // Validate everything before sending anything: bad input changes nothing.
     for (size_t i = 0; i < jobs.size(); ++i) {
         const NewJob& j = jobs[i];
         std::string which = jobs.size() == 1 ? "job" : "job " + std::to_string(i + 1);
-        if (j.type.empty() || j.type.size() > 128)
-            throw InputError(which + ": the job type must be 1-128 characters");
+        if (j.type.empty() || j.type.size() > 128 ||
+            std::any_of(j.type.begin(), j.type.end(),
+                        [](char c) { return static_cast<unsigned char>(c) < 0x20; }))
+            throw InputError(which + ": the job type must be 1-128 printable characters");
         if (j.payload.size() > max_payload_)
             throw InputError(which + " (" + j.type + "): payload of " +
                              std::to_string(j.payload.size()) + " bytes exceeds the limit of " +
@@ -111,30 +136,50 @@ std::vector<EnqueueResult> RedisQueue::enqueue_batch(const std::string& queue,
         check_key(o.unique_key, "the unique key");
         check_key(o.concurrency_key, "the concurrency key");
         check_key(o.rate_key, "the rate key");
-        args.push_back(j.id.empty() ? new_id() : j.id);
-        args.push_back(j.type);
-        args.push_back(j.payload);
-        args.push_back(std::to_string(o.priority));
-        args.push_back(o.run_at ? std::to_string(to_ms(*o.run_at)) : "0");
-        args.push_back(std::to_string(o.retry.max_attempts) + ":" +
-                       std::to_string(o.retry.base_delay.count()) + ":" +
-                       std::to_string(o.retry.max_delay.count()));
-        args.push_back(o.unique_key);
-        args.push_back(o.concurrency_key);
-        args.push_back(o.rate_key);
+    }
+
+    std::vector<EnqueueResult> out(jobs.size());
+    std::vector<std::vector<std::string>> chunks;
+    for (size_t first = 0; first < jobs.size(); first += kEnqueueChunk) {
+        size_t last = std::min(jobs.size(), first + kEnqueueChunk);
+        std::vector<std::string> args;
+        args.reserve(1 + (last - first) * 3);
+        args.push_back(std::to_string(last - first));
+        for (size_t i = first; i < last; ++i) {
+            const NewJob& j = jobs[i];
+            const JobOptions& o = j.options;
+            out[i].id = j.id.empty() ? new_id() : j.id;
+            bool simple = !o.run_at && o.unique_key.empty() && o.concurrency_key.empty() &&
+                          o.rate_key.empty();
+            std::string priority(1, static_cast<char>('0' + o.priority));
+            args.push_back(simple ? priority : "x");
+            args.push_back(out[i].id);
+            args.push_back(detail::pack_job(j.type, o.retry, j.payload));
+            if (!simple) {
+                args.push_back(priority);
+                args.push_back(o.run_at ? std::to_string(to_ms(*o.run_at)) : "0");
+                args.push_back(o.unique_key);
+                args.push_back(o.concurrency_key);
+                args.push_back(o.rate_key);
+            }
+        }
+        chunks.push_back(std::move(args));
     }
     // Register the queue name (outside the script: this key is not under the queue's
     // tag), once per RedisQueue.
     if (registered_.insert(queue).second)
         check_reply(conn_.command({"SADD", prefix_ + ":queues", queue}), "registering " + queue);
 
-    RedisReply reply = scripts().enqueue.run(conn_, {base_key(queue)}, args);
-    check_reply(reply, "enqueueing into " + queue);
-    std::vector<EnqueueResult> out;
-    auto v = reply.view();
-    out.reserve(v.size());
-    for (size_t i = 0; i < v.size(); ++i)
-        out.push_back(EnqueueResult{v[i][0].string(), v[i][1].integer() == 0});
+    auto replies = scripts().enqueue.run_pipelined(conn_, {base_key(queue)}, chunks);
+    for (size_t c = 0; c < replies.size(); ++c) {
+        check_reply(replies[c], "enqueueing into " + queue);
+        // The reply lists only the duplicates: index within the chunk, existing id.
+        auto v = replies[c].view();
+        for (size_t i = 0; i + 1 < v.size(); i += 2) {
+            size_t index = c * kEnqueueChunk + static_cast<size_t>(v[i].integer());
+            out.at(index) = EnqueueResult{v[i + 1].string(), true};
+        }
+    }
     return out;
 }
 
@@ -147,18 +192,16 @@ FetchResult RedisQueue::fetch(const std::string& queue, int max, std::chrono::mi
     FetchResult result;
     auto v = reply.view();
     auto flat = v[0];
-    constexpr size_t kFields = 7;
+    constexpr size_t kFields = 5;
     result.jobs.reserve(flat.size() / kFields);
     for (size_t i = 0; i + kFields <= flat.size(); i += kFields) {
         LeasedJob j;
         j.queue = queue;
         j.id = flat[i].string();
-        j.type = flat[i + 1].string();
-        j.payload = flat[i + 2].string();
-        j.attempt = to_int(flat[i + 3]);
-        j.retry = parse_retry(flat[i + 4].str());
-        j.enqueued_at_ms = flat[i + 5].integer();
-        j.errors_json = flat[i + 6].string();
+        detail::unpack_job(flat[i + 1].str(), j.type, j.retry, j.payload);
+        j.attempt = to_int(flat[i + 2]);
+        j.enqueued_at_ms = flat[i + 3].integer();
+        j.errors_json = flat[i + 4].string();
         result.jobs.push_back(std::move(j));
     }
     long long wait = v[1].integer();
@@ -290,18 +333,18 @@ std::vector<DeadJob> RedisQueue::dead_list(const std::string& queue, int limit) 
 std::optional<DeadJob> RedisQueue::dead_show(const std::string& queue, const std::string& id) {
     check_queue_name(queue);
     RedisReply reply = conn_.command(
-        {"HMGET", base_key(queue) + ":job:" + id, "st", "t", "p", "a", "da", "ea", "e"});
+        {"HMGET", base_key(queue) + ":job:" + id, "st", "j", "a", "da", "ea", "e"});
     check_reply(reply, "reading dead job " + id);
     auto v = reply.view();
     if (v[0].is_nil() || v[0].str() != "dead") return std::nullopt;
     DeadJob d;
     d.id = id;
-    d.type = v[1].string();
-    d.payload = v[2].string();
-    d.attempts = v[3].is_nil() ? 0 : static_cast<int>(v[3].integer());
-    d.died_at_ms = v[4].is_nil() ? 0 : v[4].integer();
-    d.enqueued_at_ms = v[5].is_nil() ? 0 : v[5].integer();
-    d.errors_json = v[6].is_nil() ? "[]" : v[6].string();
+    RetryPolicy retry;
+    detail::unpack_job(v[1].str(), d.type, retry, d.payload);
+    d.attempts = v[2].is_nil() ? 0 : static_cast<int>(v[2].integer());
+    d.died_at_ms = v[3].is_nil() ? 0 : v[3].integer();
+    d.enqueued_at_ms = v[4].is_nil() ? 0 : v[4].integer();
+    d.errors_json = v[5].is_nil() ? "[]" : v[5].string();
     return d;
 }
 

@@ -54,14 +54,17 @@ struct DeadJob {
 class RedisQueue {
 public:
     static constexpr size_t kDefaultMaxPayload = 512 * 1024;
+    /// Jobs per enqueue script call: bounds how long one call holds Redis.
+    static constexpr size_t kEnqueueChunk = 1000;
 
     RedisQueue(RedisConnection& connection, std::string prefix,
                size_t max_payload_bytes = kDefaultMaxPayload);
 
     /// Enqueues one job; see enqueue_batch.
     EnqueueResult enqueue(const std::string& queue, const NewJob& job);
-    /// Enqueues many jobs in one round trip, atomically. Throws InputError (nothing
-    /// enqueued) for a payload over the limit, a bad priority or retry policy.
+    /// Enqueues many jobs: one script call per chunk of kEnqueueChunk jobs, each atomic,
+    /// all pipelined in one round trip. Every job is checked first: a payload over the
+    /// limit, a bad priority or retry policy throws InputError and enqueues nothing.
     std::vector<EnqueueResult> enqueue_batch(const std::string& queue,
                                              const std::vector<NewJob>& jobs);
 
@@ -119,6 +122,15 @@ private:
     size_t max_payload_;
     std::set<std::string> registered_;  // queue names this instance has registered
 };
+
+namespace detail {
+/// How a job is stored: "type \x1f max_attempts:base_ms:max_ms \x1f payload" (one hash
+/// field, so enqueue and fetch move one value instead of three).
+constexpr char kJobFieldSeparator = '\x1f';
+std::string pack_job(const std::string& type, const RetryPolicy& retry, const std::string& payload);
+void unpack_job(std::string_view packed, std::string& type, RetryPolicy& retry,
+                std::string& payload);
+}  // namespace detail
 
 /// Checks a queue name: 1..64 characters of [A-Za-z0-9_.-]. Throws InputError.
 void check_queue_name(const std::string& queue);
