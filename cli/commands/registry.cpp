@@ -11,9 +11,15 @@ Command build_command_tree() {
     root.children = {
         demo_command(),
         migrate_commands(),
+        run_command(),
+        runs_commands(),
+        reconcile_command(),
         worker_command(),
         queue_commands(),
+        validate_command(),
+        workflows_commands(),
         config_commands(),
+        bench_commands(),
     };
     return root;
 }

@@ -14,5 +14,11 @@ Command migrate_commands();
 Command demo_command();
 Command queue_commands();
 Command worker_command();
+Command bench_commands();
+Command run_command();
+Command runs_commands();
+Command reconcile_command();
+Command validate_command();
+Command workflows_commands();
 
 }  // namespace artistsaid::cli

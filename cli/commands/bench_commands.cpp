@@ -1,0 +1,58 @@
+#include <unistd.h>
+
+#include <climits>
+#include <nlohmann/json.hpp>
+#include <ostream>
+
+#include "bench/queue_bench.hpp"
+#include "cli/commands/registry.hpp"
+#include "engine/core/error.hpp"
+
+namespace artistsaid::cli {
+namespace {
+
+std::string self_path() {
+    char buf[PATH_MAX];
+    ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+    if (n <= 0) throw WorkError("cannot find the artistsaid binary (/proc/self/exe)");
+    return std::string(buf, static_cast<size_t>(n));
+}
+
+int bench_queue(Context& ctx) {
+    bench::QueueBenchOptions o;
+    o.redis_url = ctx.config.redis_url();
+    if (o.redis_url.empty()) throw InputError("no Redis configured: set ARTISTSAID_REDIS_URL");
+    o.worker_binary = self_path();
+    if (ctx.options.count("jobs")) o.jobs = ctx.options["jobs"].as<int>();
+    if (ctx.options.count("concurrency")) o.concurrency = ctx.options["concurrency"].as<int>();
+    auto result = bench::run_queue_bench(o);
+    if (ctx.json) {
+        ctx.out << result.dump() << '\n';
+        return 0;
+    }
+    for (const auto& [key, value] : result.items()) ctx.out << key << ": " << value << '\n';
+    return 0;
+}
+
+}  // namespace
+
+Command bench_commands() {
+    Command group;
+    group.name = "bench";
+    group.summary = "Benchmarks against the configured services (see bench/RESULTS.md).";
+    Command q;
+    q.name = "queue";
+    q.summary =
+        "Enqueue throughput (single, batched), no-op jobs through one worker process, "
+        "enqueue→start latency at 1,000 jobs/s, worker RSS.";
+    q.add_options = [](po::options_description& d) {
+        d.add_options()("jobs", po::value<int>()->value_name("N"),
+                        "jobs for the throughput run (200000)")(
+            "concurrency", po::value<int>()->value_name("C"), "of the worker process (8)");
+    };
+    q.run = bench_queue;
+    group.children = {q};
+    return group;
+}
+
+}  // namespace artistsaid::cli

@@ -1,0 +1,18 @@
+// The run-time as the CLI commands use it: options from the configuration, secrets from
+// the environment, and the workflows of workflows_dir.
+#pragma once
+
+#include <memory>
+
+#include "cli/command.hpp"
+#include "engine/runtime/run_engine.hpp"
+#include "engine/workflow/workflow_directory.hpp"
+
+namespace artistsaid::cli {
+
+runtime::RuntimeOptions runtime_options(const Config& config);
+std::unique_ptr<runtime::RunEngine> make_run_engine(const Config& config);
+/// The valid workflow named `name` from workflows_dir (InputError with did-you-mean).
+workflow::WorkflowDefinition load_workflow(const Config& config, const std::string& name);
+
+}  // namespace artistsaid::cli
