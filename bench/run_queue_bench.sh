@@ -35,6 +35,7 @@ raw=bench/results/queue-$stamp.jsonl
 
 echo "## Queue benchmark, $(date -u +%Y-%m-%d)"
 echo
+echo "Load average when started: $(cut -d' ' -f1-3 /proc/loadavg) (the machine is shared: compare rows of one run)"
 echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); $(redis-server --version | awk '{print $1, $3}')"
 echo "Command: \`bench/run_queue_bench.sh --jobs $jobs --repeat $repeat\` (Redis on the same machine)"
 echo
@@ -43,7 +44,7 @@ echo
 echo "| command | no pipelining | pipeline 16 |"
 echo "|---|---|---|"
 sha=$(redis-cli -p "$port" SCRIPT LOAD "return redis.call('LPUSH', KEYS[1], ARGV[1])")
-rb() { redis-benchmark -p "$port" -n 200000 -q "$@" 2>/dev/null | tr '\r' '\n' | grep -E 'requests per second' | tail -1 | awk '{print $(NF-4)}'; }
+rb() { redis-benchmark -p "$port" -n 200000 -q "$@" 2>/dev/null | tr '\r' '\n' | grep -oE '[0-9.]+ requests per second' | tail -1 | awk '{printf "%\047.0f", $1}'; }
 for t in lpush rpop; do
   echo "| ${t^^} | $(rb -t "$t") | $(rb -t "$t" -P 16) |"
 done

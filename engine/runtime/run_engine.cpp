@@ -75,6 +75,28 @@ std::string unique_key(const std::string& run_id, const std::string& step_id, in
     return key;
 }
 
+// Replaces every secret value inside the strings of `value` with "***": step outputs and
+// errors are stored and shown, and a plugin may echo what it was given.
+nlohmann::json scrub_secrets(const nlohmann::json& value, const nlohmann::json& secrets) {
+    if (value.is_string()) {
+        std::string text = value.get<std::string>();
+        for (const auto& [name, secret] : secrets.items()) {
+            if (!secret.is_string()) continue;
+            const std::string& s = secret.get_ref<const std::string&>();
+            if (s.size() < 4) continue;
+            for (size_t pos = text.find(s); pos != std::string::npos; pos = text.find(s, pos + 3))
+                text.replace(pos, s.size(), "***");
+        }
+        return text;
+    }
+    if (value.is_array() || value.is_object()) {
+        nlohmann::json out = value;
+        for (auto& [key, member] : out.items()) member = scrub_secrets(member, secrets);
+        return out;
+    }
+    return value;
+}
+
 double random_unit() {
     thread_local std::mt19937_64 rng{std::random_device{}()};
     return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
@@ -481,7 +503,7 @@ void RunEngine::perform(const worker::JobContext& ctx) {
         switch (result.kind) {
             case StepResult::Kind::kSucceeded:
                 step->status = "succeeded";
-                step->outputs = result.outputs;
+                step->outputs = scrub_secrets(result.outputs, options_.secrets);
                 step->error.clear();
                 break;
             case StepResult::Kind::kWait: {
@@ -493,7 +515,7 @@ void RunEngine::perform(const worker::JobContext& ctx) {
             }
             case StepResult::Kind::kFailed: {
                 workflow::RetryPolicy policy = step_def->retry.value_or(workflow::RetryPolicy{});
-                step->error = result.error;
+                step->error = scrub_secrets(result.error, options_.secrets).get<std::string>();
                 if (result.retryable && attempt < policy.attempts) {
                     auto delay = policy.jittered(policy.delay_before(attempt + 1), random_unit());
                     auto at = Clock::now() + delay;
