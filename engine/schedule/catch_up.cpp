@@ -49,9 +49,12 @@ std::vector<sys_seconds> newest_slots(const CronSchedule& schedule, const TimeZo
 
 std::string_view to_string(CatchUpPolicy policy) noexcept {
     switch (policy) {
-        case CatchUpPolicy::kNone: return "none";
-        case CatchUpPolicy::kLatest: return "latest";
-        case CatchUpPolicy::kAll: return "all";
+        case CatchUpPolicy::kNone:
+            return "none";
+        case CatchUpPolicy::kLatest:
+            return "latest";
+        case CatchUpPolicy::kAll:
+            return "all";
     }
     return "none";
 }

@@ -58,8 +58,7 @@ struct DueSlots {
 /// each slot exactly once across concurrent ticks is the caller's unique (schedule, slot)
 /// row. Throws InputError if options.cap is 0.
 DueSlots due_slots(const CronSchedule& schedule, const TimeZone& zone,
-                   std::optional<std::chrono::sys_seconds> last_fired,
-                   std::chrono::sys_seconds now, CatchUpPolicy policy,
-                   const CatchUpOptions& options = {});
+                   std::optional<std::chrono::sys_seconds> last_fired, std::chrono::sys_seconds now,
+                   CatchUpPolicy policy, const CatchUpOptions& options = {});
 
 }  // namespace artistsaid::schedule

@@ -19,17 +19,15 @@ constexpr std::string_view kDayNames[] = {"sun", "mon", "tue", "wed", "thu", "fr
 struct FieldSpec {
     std::string_view name;
     int min;
-    int max;   // largest value written (day-of-week: 7, another Sunday)
-    int span;  // number of distinct values: the largest useful step
+    int max;                        // largest value written (day-of-week: 7, another Sunday)
+    int span;                       // number of distinct values: the largest useful step
     const std::string_view* names;  // three-letter names of min, min+1, ... or nullptr
     int name_count;
 };
 
 constexpr FieldSpec kFields[] = {
-    {"minute", 0, 59, 60, nullptr, 0},
-    {"hour", 0, 23, 24, nullptr, 0},
-    {"day-of-month", 1, 31, 31, nullptr, 0},
-    {"month", 1, 12, 12, kMonthNames, 12},
+    {"minute", 0, 59, 60, nullptr, 0},       {"hour", 0, 23, 24, nullptr, 0},
+    {"day-of-month", 1, 31, 31, nullptr, 0}, {"month", 1, 12, 12, kMonthNames, 12},
     {"day-of-week", 0, 7, 7, kDayNames, 7},
 };
 constexpr std::string_view kFieldList = "minute hour day-of-month month day-of-week";
@@ -197,14 +195,13 @@ private:
                 if (spec.names[i] == key) return spec.min + i;
             fail(base + start, "unknown " + name + " name '" + word + "' (expected " +
                                    std::string(spec.names[0]) + "-" +
-                                   std::string(spec.names[spec.name_count - 1]) + " or " +
-                                   range + ")");
+                                   std::string(spec.names[spec.name_count - 1]) + " or " + range +
+                                   ")");
         }
         if (pos < f.size() && f[pos] == '?')
             fail(base + pos, "'?' is not supported (Quartz syntax); use '*'");
-        fail(base + pos, "expected " + std::string(*where == '\0' ? "'*' or " : "") +
-                             "a number " + range + " for the " + name + where + ", found " +
-                             found(f, pos));
+        fail(base + pos, "expected " + std::string(*where == '\0' ? "'*' or " : "") + "a number " +
+                             range + " for the " + name + where + ", found " + found(f, pos));
     }
 
     std::string_view text_;
@@ -337,31 +334,35 @@ CronSchedule CronSchedule::parse(std::string_view expression) {
             if (m.name == name) macro = &m;
         if (macro == nullptr) {
             if (name == "@reboot")
-                parser.fail(tokens[0].offset, "@reboot is not supported: a schedule needs "
-                                              "fire times; use a systemd unit instead");
+                parser.fail(tokens[0].offset,
+                            "@reboot is not supported: a schedule needs "
+                            "fire times; use a systemd unit instead");
             std::vector<std::string> names;
             for (const Macro& m : kMacros) names.emplace_back(m.name);
             std::string reason = "unknown macro '" + std::string(tokens[0].text) + "'";
-            if (auto guess = closest_match(name, names)) reason += " (did you mean " + *guess + "?)";
-            parser.fail(tokens[0].offset, reason + "; expected @hourly, @daily, @midnight, "
-                                                   "@weekly, @monthly, @yearly or @annually");
+            if (auto guess = closest_match(name, names))
+                reason += " (did you mean " + *guess + "?)";
+            parser.fail(tokens[0].offset, reason +
+                                              "; expected @hourly, @daily, @midnight, "
+                                              "@weekly, @monthly, @yearly or @annually");
         }
         if (tokens.size() > 1)
-            parser.fail(tokens[1].offset, "unexpected text after " + name +
-                                              " (a macro stands alone)");
+            parser.fail(tokens[1].offset,
+                        "unexpected text after " + name + " (a macro stands alone)");
         macro_fields = std::string(macro->fields);
         fields = Parser(macro_fields).split();
     } else if (tokens.size() < 5) {
         const Token& last = tokens.back();
         parser.fail(last.offset + last.text.size(),
                     "missing " + std::string(kFields[tokens.size()].name) + " field (" +
-                        std::to_string(tokens.size()) + " of 5 fields: " +
-                        std::string(kFieldList) + ")");
+                        std::to_string(tokens.size()) + " of 5 fields: " + std::string(kFieldList) +
+                        ")");
     } else if (tokens.size() > 5) {
-        parser.fail(tokens[5].offset,
-                    "unexpected 6th field '" + std::string(tokens[5].text) + "': a cron "
-                    "expression has 5 fields (" + std::string(kFieldList) +
-                    "); seconds, years and commands are not supported");
+        parser.fail(tokens[5].offset, "unexpected 6th field '" + std::string(tokens[5].text) +
+                                          "': a cron "
+                                          "expression has 5 fields (" +
+                                          std::string(kFieldList) +
+                                          "); seconds, years and commands are not supported");
     }
 
     const Parser& field_parser = macro_fields.empty() ? parser : Parser(macro_fields);
@@ -389,14 +390,14 @@ CronSchedule CronSchedule::parse(std::string_view expression) {
 
 std::string CronSchedule::describe() const {
     return format_field(minutes_, 0, 59) + " " + format_field(hours_, 0, 23) + " " +
-           format_day_field(days_of_month_, 1, 31, dom_star_) + " " +
-           format_field(months_, 1, 12) + " " + format_day_field(days_of_week_, 0, 6, dow_star_);
+           format_day_field(days_of_month_, 1, 31, dom_star_) + " " + format_field(months_, 1, 12) +
+           " " + format_day_field(days_of_week_, 0, 6, dow_star_);
 }
 
 bool CronSchedule::day_matches(int64_t year, int month, int day) const noexcept {
     const bool dom = has_bit(days_of_month_, day);
-    const bool dow =
-        has_bit(days_of_week_, detail::weekday_from_days(detail::days_from_civil(year, month, day)));
+    const bool dow = has_bit(days_of_week_,
+                             detail::weekday_from_days(detail::days_from_civil(year, month, day)));
     // Vixie cron: either field starting with '*' makes the rule "both"; else "either".
     return (dom_star_ || dow_star_) ? (dom && dow) : (dom || dow);
 }

@@ -73,13 +73,13 @@ private:
     bool day_matches(int64_t year, int month, int day) const noexcept;
 
     std::string expression_;
-    uint64_t minutes_ = 0;       // bit m for minute m (0-59)
-    uint32_t hours_ = 0;         // bit h for hour h (0-23)
-    uint32_t days_of_month_ = 0; // bit d for day d (1-31)
-    uint32_t months_ = 0;        // bit m for month m (1-12)
-    uint32_t days_of_week_ = 0;  // bit d for weekday d (0 = Sunday … 6; 7 is folded into 0)
-    bool dom_star_ = false;      // the day-of-month field starts with '*'
-    bool dow_star_ = false;      // the day-of-week field starts with '*'
+    uint64_t minutes_ = 0;        // bit m for minute m (0-59)
+    uint32_t hours_ = 0;          // bit h for hour h (0-23)
+    uint32_t days_of_month_ = 0;  // bit d for day d (1-31)
+    uint32_t months_ = 0;         // bit m for month m (1-12)
+    uint32_t days_of_week_ = 0;   // bit d for weekday d (0 = Sunday … 6; 7 is folded into 0)
+    bool dom_star_ = false;       // the day-of-month field starts with '*'
+    bool dow_star_ = false;       // the day-of-week field starts with '*'
     bool can_fire_ = false;
 };
 

@@ -35,10 +35,8 @@ constexpr std::string_view kNotZones[] = {"localtime", "posixrules"};
 char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
 bool equal_ignoring_case(std::string_view a, std::string_view b) {
-    return a.size() == b.size() &&
-           std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return lower(x) == lower(y);
-           });
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
+                                              [](char x, char y) { return lower(x) == lower(y); });
 }
 
 // A name that stays inside the zoneinfo directory: relative, no empty component, no
@@ -51,8 +49,7 @@ bool is_contained_path(std::string_view name) {
         const std::string_view part =
             name.substr(start, end == std::string_view::npos ? end : end - start);
         if (part.empty() || part.front() == '.') return false;
-        if (part.find_first_of(std::string_view("\\\0", 2)) != std::string_view::npos)
-            return false;
+        if (part.find_first_of(std::string_view("\\\0", 2)) != std::string_view::npos) return false;
         if (end == std::string_view::npos) return true;
         start = end + 1;
     }
@@ -63,8 +60,8 @@ bool is_zone_name(std::string_view name) {
     if (!is_contained_path(name)) return false;
     for (char c : name) {
         const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                        (c >= '0' && c <= '9') || c == '/' || c == '_' || c == '+' ||
-                        c == '-' || c == '.';
+                        (c >= '0' && c <= '9') || c == '/' || c == '_' || c == '+' || c == '-' ||
+                        c == '.';
         if (!ok) return false;
     }
     return std::find(std::begin(kNotZones), std::end(kNotZones), name) == std::end(kNotZones);
@@ -145,8 +142,8 @@ sys_seconds to_sys(int64_t t) { return sys_seconds{seconds{t}}; }
 
 bool LocalDateTime::is_valid() const noexcept {
     return year >= 1 && year <= 9999 && month >= 1 && month <= 12 && day >= 1 &&
-           day <= detail::days_in_month(year, month) && hour >= 0 && hour <= 23 &&
-           minute >= 0 && minute <= 59 && second >= 0 && second <= 59;
+           day <= detail::days_in_month(year, month) && hour >= 0 && hour <= 23 && minute >= 0 &&
+           minute <= 59 && second >= 0 && second <= 59;
 }
 
 int LocalDateTime::weekday() const noexcept {
@@ -237,8 +234,11 @@ LocalDateTime TimeZone::to_local(sys_seconds t) const {
     const int64_t days = detail::floor_div(local, detail::kSecondsPerDay);
     const int64_t second_of_day = local - days * detail::kSecondsPerDay;
     const detail::CivilDate date = detail::civil_from_days(days);
-    return {static_cast<int>(date.year), date.month, date.day,
-            static_cast<int>(second_of_day / 3600), static_cast<int>(second_of_day / 60 % 60),
+    return {static_cast<int>(date.year),
+            date.month,
+            date.day,
+            static_cast<int>(second_of_day / 3600),
+            static_cast<int>(second_of_day / 60 % 60),
             static_cast<int>(second_of_day % 60)};
 }
 
@@ -248,7 +248,7 @@ LocalMapping TimeZone::from_local(const LocalDateTime& local) const {
                          name() + "'");
     const int64_t seconds_local =
         detail::days_from_civil(local.year, local.month, local.day) * detail::kSecondsPerDay +
-        local.hour * 3600 + local.minute * 60 + local.second;
+        int64_t{local.hour} * 3600 + int64_t{local.minute} * 60 + local.second;
     const detail::LocalResolution r = data_->rules.resolve_local(seconds_local);
     using Kind = LocalMapping::Kind;
     const Kind kind = r.kind == detail::LocalResolution::Kind::kUnique        ? Kind::kUnique

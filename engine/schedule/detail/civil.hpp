@@ -31,9 +31,9 @@ constexpr int days_in_month(int64_t y, int m) {
 constexpr int64_t days_from_civil(int64_t y, int m, int d) {
     y -= m <= 2 ? 1 : 0;
     const int64_t era = floor_div(y, 400);
-    const int64_t yoe = y - era * 400;                                     // [0, 399]
+    const int64_t yoe = y - era * 400;                                    // [0, 399]
     const int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;  // [0, 365]
-    const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;             // [0, 146096]
+    const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;            // [0, 146096]
     return era * 146'097 + doe - 719'468;
 }
 
@@ -47,10 +47,10 @@ struct CivilDate {
 constexpr CivilDate civil_from_days(int64_t z) {
     z += 719'468;
     const int64_t era = floor_div(z, 146'097);
-    const int64_t doe = z - era * 146'097;                                    // [0, 146096]
+    const int64_t doe = z - era * 146'097;                                        // [0, 146096]
     const int64_t yoe = (doe - doe / 1460 + doe / 36'524 - doe / 146'096) / 365;  // [0, 399]
-    const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);              // [0, 365]
-    const int64_t mp = (5 * doy + 2) / 153;                                   // [0, 11]
+    const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);                  // [0, 365]
+    const int64_t mp = (5 * doy + 2) / 153;                                       // [0, 11]
     const int day = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
     const int month = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
     return {yoe + era * 400 + (month <= 2 ? 1 : 0), month, day};

@@ -66,7 +66,9 @@ public:
         } else {
             accept('+');
         }
-        int64_t h = 0, m = 0, s = 0;
+        int64_t h = 0;
+        int64_t m = 0;
+        int64_t s = 0;
         if (!number(3, h) || h > max_hours) return false;
         if (accept(':')) {
             if (!number(2, m) || m > 59) return false;
@@ -77,7 +79,9 @@ public:
     }
 
     bool date(PosixTzDate& out) {
-        int64_t a = 0, b = 0, c = 0;
+        int64_t a = 0;
+        int64_t b = 0;
+        int64_t c = 0;
         if (accept('J')) {
             if (!number(3, a) || a < 1 || a > 365) return false;
             out.kind = PosixTzDate::Kind::kJulianNoLeap;
@@ -118,7 +122,7 @@ int64_t PosixTzDate::day_in(int64_t year) const {
             break;
     }
     const int64_t first = days_from_civil(year, month, 1);
-    int64_t result = first + floor_mod(day - weekday_from_days(first), 7) + 7 * (week - 1);
+    int64_t result = first + floor_mod(day - weekday_from_days(first), 7) + 7 * int64_t{week - 1};
     while (result >= first + days_in_month(year, month)) result -= 7;  // week 5 = "last"
     return result;
 }
@@ -175,8 +179,7 @@ std::optional<PosixTz> parse_posix_tz(std::string_view text) {
     }
     // A footer with daylight time always carries its rule; POSIX's implementation-defined
     // default rule is not something a TZif file may rely on, so it is refused.
-    if (!r.accept(',') || !r.date(dst.start) || !r.accept(',') || !r.date(dst.end) ||
-        !r.at_end())
+    if (!r.accept(',') || !r.date(dst.start) || !r.accept(',') || !r.date(dst.end) || !r.at_end())
         return std::nullopt;
     tz.dst = std::move(dst);
     return tz;

@@ -18,9 +18,9 @@ struct PosixTzDate {
         kMonthWeekDay,  // "Mm.w.d": day d (0 = Sunday) of week w (5 = last) of month m
     };
     Kind kind = Kind::kMonthWeekDay;
-    int day = 0;    // Jn / n: the day number; Mm.w.d: the weekday d
-    int month = 0;  // Mm.w.d only
-    int week = 0;   // Mm.w.d only, 1-5
+    int day = 0;          // Jn / n: the day number; Mm.w.d: the weekday d
+    int month = 0;        // Mm.w.d only
+    int week = 0;         // Mm.w.d only, 1-5
     int32_t time = 7200;  // seconds after local midnight (default 02:00), may be negative
 
     /// Days since 1970-01-01 of this date in `year`.

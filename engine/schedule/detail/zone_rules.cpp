@@ -21,8 +21,7 @@ int64_t clamp(int64_t t) { return std::clamp(t, -kClamp, kClamp); }
 int64_t year_of(int64_t t) { return civil_from_days(floor_div(t, kSecondsPerDay)).year; }
 
 [[noreturn]] void bad_file(std::string_view name, const std::string& why) {
-    throw InputError("time zone '" + std::string(name) + "': not a usable TZif file (" + why +
-                     ")");
+    throw InputError("time zone '" + std::string(name) + "': not a usable TZif file (" + why + ")");
 }
 
 // Big-endian reads over the file; `need` fails the whole parse when the data ends early.
@@ -102,8 +101,7 @@ ZoneRules::ZoneRules(std::vector<int64_t> times, std::vector<uint8_t> type_index
       footer_(std::move(footer)) {}
 
 ZoneRules ZoneRules::fixed(int32_t offset, std::string abbreviation) {
-    return ZoneRules({}, {}, {LocalTimeType{offset, false, std::move(abbreviation)}},
-                     std::nullopt);
+    return ZoneRules({}, {}, {LocalTimeType{offset, false, std::move(abbreviation)}}, std::nullopt);
 }
 
 ZonePeriod ZoneRules::period_at(int64_t t) const {
@@ -164,8 +162,7 @@ LocalResolution ZoneRules::resolve_local(int64_t local) const {
     }
     consider(hi + 1);
     if (found.size() == 1) return {LocalResolution::Kind::kUnique, found[0], found[0]};
-    if (found.size() > 1)
-        return {LocalResolution::Kind::kAmbiguous, found.front(), found.back()};
+    if (found.size() > 1) return {LocalResolution::Kind::kAmbiguous, found.front(), found.back()};
     // Not shown by any instant: it lies in the gap a forward change leaves on the wall
     // clock; the first instant after the gap is the change itself.
     for (const OffsetChange& c : changes) {

@@ -62,9 +62,9 @@ public:
     const std::optional<PosixTz>& footer() const noexcept { return footer_; }
 
 private:
-    std::vector<int64_t> times_;        // ascending
-    std::vector<uint8_t> type_indexes_; // one per time, into types_
-    std::vector<LocalTimeType> types_;  // at least one
+    std::vector<int64_t> times_;         // ascending
+    std::vector<uint8_t> type_indexes_;  // one per time, into types_
+    std::vector<LocalTimeType> types_;   // at least one
     std::optional<PosixTz> footer_;
 };
 

@@ -80,8 +80,7 @@ TEST_CASE("CatchUp.None.SkipsWhatIsLate") {
     // A wider tolerance for ticks that run every five minutes.
     CatchUpOptions five;
     five.on_time_tolerance = seconds{300};
-    CHECK(texts(due("0 * * * *", "2026-05-01 09:00", "2026-05-01 10:04", CatchUpPolicy::kNone,
-                    five)
+    CHECK(texts(due("0 * * * *", "2026-05-01 09:00", "2026-05-01 10:04", CatchUpPolicy::kNone, five)
                     .fire) == Texts{"2026-05-01 10:00:00"});
     // Every minute, tolerance 60 s: the slot a minute ago and the current one are on time.
     CHECK(texts(due("* * * * *", "2026-05-01 09:58", "2026-05-01 10:00", CatchUpPolicy::kNone)
@@ -93,8 +92,18 @@ TEST_CASE("CatchUp.Latest.FiresTheNewestMissedSlotOnce") {
     DueSlots d = due("0 2 * * *", "2026-05-01 02:00", "2026-05-04 14:00", CatchUpPolicy::kLatest);
     CHECK(texts(d.fire) == Texts{"2026-05-04 02:00:00"});
     CHECK(d.skipped == 2);
+    // The same outage under `none`: today's 02:00 is twelve hours late, so nothing fires.
+    DueSlots none = due("0 2 * * *", "2026-05-01 02:00", "2026-05-04 14:00", CatchUpPolicy::kNone);
+    CHECK(none.fire.empty());
+    CHECK(none.skipped == 3);
+    // docs/schedules.md's example: hourly, two days down, tick at 10:00:30.
+    DueSlots hourly =
+        due("0 * * * *", "2026-05-01 09:00", "2026-05-03 10:00:30", CatchUpPolicy::kLatest);
+    CHECK(texts(hourly.fire) == Texts{"2026-05-03 10:00:00"});
+    CHECK(hourly.skipped == 48);
     // The next tick: nothing more.
-    DueSlots after = due("0 2 * * *", "2026-05-04 02:00", "2026-05-04 14:01", CatchUpPolicy::kLatest);
+    DueSlots after =
+        due("0 2 * * *", "2026-05-04 02:00", "2026-05-04 14:01", CatchUpPolicy::kLatest);
     CHECK(after.fire.empty());
     CHECK(after.skipped == 0);
     // Years of downtime cost no more than a look back over a few windows.
@@ -104,7 +113,8 @@ TEST_CASE("CatchUp.Latest.FiresTheNewestMissedSlotOnce") {
     CHECK(long_gap.skipped == kSkippedCountLimit);
     CHECK(long_gap.skipped_is_lower_bound);
     // A rare slot far back is still found.
-    DueSlots rare = due("0 0 29 2 *", "2020-02-29 00:00", "2026-05-04 14:00", CatchUpPolicy::kLatest);
+    DueSlots rare =
+        due("0 0 29 2 *", "2020-02-29 00:00", "2026-05-04 14:00", CatchUpPolicy::kLatest);
     CHECK(texts(rare.fire) == Texts{"2024-02-29 00:00:00"});
     CHECK(rare.skipped == 0);
 }
@@ -180,8 +190,8 @@ TEST_CASE("CatchUp.Options.AreChecked") {
 TEST_CASE("CatchUp.Dst.SlotsAreInstants") {
     const TimeZone berlin = TimeZone::load("Europe/Berlin");
     // Hourly across the night Berlin falls back: 02:00 local fires once (in CEST).
-    DueSlots fall = due("0 * * * *", "2026-10-24 22:00", "2026-10-25 04:00:05",
-                        CatchUpPolicy::kAll, {}, berlin);
+    DueSlots fall = due("0 * * * *", "2026-10-24 22:00", "2026-10-25 04:00:05", CatchUpPolicy::kAll,
+                        {}, berlin);
     CHECK(texts(fall.fire) == Texts{"2026-10-24 23:00:00", "2026-10-25 00:00:00",
                                     "2026-10-25 02:00:00", "2026-10-25 03:00:00",
                                     "2026-10-25 04:00:00"});
@@ -194,10 +204,11 @@ TEST_CASE("CatchUp.Dst.SlotsAreInstants") {
 TEST_CASE("CatchUp.All.AgreesWithFireTimesBetween") {
     // For random schedules and gaps, `all` is the newest `cap` of the full list.
     std::mt19937_64 rng(7);
-    const char* crons[] = {"*/7 * * * *", "0 */3 * * *", "15 2 * * mon-fri", "0 0 1,15 * *",
-                           "*/30 9-17 * * *", "0 0 29 2 *", "@weekly", "5 4 * * sun"};
-    std::uniform_int_distribution<int64_t> start(utc("2020-01-01 00:00").time_since_epoch().count(),
-                                                 utc("2030-01-01 00:00").time_since_epoch().count());
+    const char* crons[] = {"*/7 * * * *",     "0 */3 * * *", "15 2 * * mon-fri", "0 0 1,15 * *",
+                           "*/30 9-17 * * *", "0 0 29 2 *",  "@weekly",          "5 4 * * sun"};
+    std::uniform_int_distribution<int64_t> start(
+        utc("2020-01-01 00:00").time_since_epoch().count(),
+        utc("2030-01-01 00:00").time_since_epoch().count());
     std::uniform_int_distribution<int64_t> gap(0, 60 * 86400);
     for (int i = 0; i < 200; ++i) {
         const CronSchedule s = CronSchedule::parse(crons[i % 8]);
@@ -205,14 +216,15 @@ TEST_CASE("CatchUp.All.AgreesWithFireTimesBetween") {
         const sys_seconds now = last + seconds{gap(rng)};
         CatchUpOptions o;
         o.cap = 1 + i % 40;
-        CAPTURE(crons[i % 8]);
+        CAPTURE(std::string(crons[i % 8]));
         CAPTURE(text(last));
         CAPTURE(text(now));
         const auto full = s.fire_times_between(last, now, TimeZone::utc(), 1'000'000);
         const DueSlots d = due_slots(s, TimeZone::utc(), last, now, CatchUpPolicy::kAll, o);
         const size_t keep = std::min(full.size(), o.cap);
         CHECK(d.fire == std::vector<sys_seconds>(full.end() - keep, full.end()));
-        CHECK(d.skipped == full.size() - keep);
+        CHECK(d.skipped == std::min(full.size() - keep, kSkippedCountLimit));
+        CHECK(d.skipped_is_lower_bound == (full.size() - keep > kSkippedCountLimit));
         const DueSlots l = due_slots(s, TimeZone::utc(), last, now, CatchUpPolicy::kLatest, o);
         CHECK(l.fire.size() == (full.empty() ? 0 : 1));
         if (!full.empty()) CHECK(l.fire.back() == full.back());

@@ -56,8 +56,8 @@ TEST_CASE("CronSchedule.Dst.Berlin.SpringForwardFiresAfterTheGap") {
 TEST_CASE("CronSchedule.Dst.Berlin.FallBackFiresOnce") {
     // 2026-10-25: 03:00 CEST becomes 02:00 CET at 01:00 UTC; 02:30 happens twice.
     CHECK(fires("30 2 * * *", "Europe/Berlin", "2026-10-24 12:00", 3) ==
-          Texts{"2026-10-25 00:30:00",    // 02:30 CEST, the first occurrence
-                "2026-10-26 01:30:00",    // the next day, 02:30 CET
+          Texts{"2026-10-25 00:30:00",  // 02:30 CEST, the first occurrence
+                "2026-10-26 01:30:00",  // the next day, 02:30 CET
                 "2026-10-27 01:30:00"});
     // From between the two occurrences: the second one is not a new slot.
     CHECK(first("30 2 * * *", "Europe/Berlin", "2026-10-25 00:30:00") == "2026-10-26 01:30:00");
@@ -89,18 +89,15 @@ TEST_CASE("CronSchedule.Dst.NewYork") {
 TEST_CASE("CronSchedule.Dst.LordHoweHalfHour") {
     // 2026-10-04: 02:00 +1030 → 02:30 +11 (15:30 UTC the day before).
     CHECK(first("0 2 * * *", "Australia/Lord_Howe", "2026-10-03 12:00") == "2026-10-03 15:30:00");
-    CHECK(first("15 2 * * *", "Australia/Lord_Howe", "2026-10-03 12:00") ==
-          "2026-10-03 15:30:00");
-    CHECK(first("45 2 * * *", "Australia/Lord_Howe", "2026-10-03 12:00") ==
-          "2026-10-03 15:45:00");
+    CHECK(first("15 2 * * *", "Australia/Lord_Howe", "2026-10-03 12:00") == "2026-10-03 15:30:00");
+    CHECK(first("45 2 * * *", "Australia/Lord_Howe", "2026-10-03 12:00") == "2026-10-03 15:45:00");
     // 2026-04-05: 02:00 +11 → 01:30 +1030, so 01:45 happens twice, half an hour apart.
     CHECK(fires("45 1 * * *", "Australia/Lord_Howe", "2026-04-04 12:00", 2) ==
           Texts{"2026-04-04 14:45:00", "2026-04-05 15:15:00"});
-    CHECK(first("45 1 * * *", "Australia/Lord_Howe", "2026-04-04 15:00") ==
-          "2026-04-05 15:15:00");
+    CHECK(first("45 1 * * *", "Australia/Lord_Howe", "2026-04-04 15:00") == "2026-04-05 15:15:00");
     CHECK(fires("*/30 * * * *", "Australia/Lord_Howe", "2026-04-04 14:00", 4) ==
-          Texts{"2026-04-04 14:30:00",    // 01:30 +11
-                "2026-04-04 15:30:00",    // 02:00 +1030 (01:30 and 01:45 repeat: skipped)
+          Texts{"2026-04-04 14:30:00",  // 01:30 +11
+                "2026-04-04 15:30:00",  // 02:00 +1030 (01:30 and 01:45 repeat: skipped)
                 "2026-04-04 16:00:00", "2026-04-04 16:30:00"});
 }
 

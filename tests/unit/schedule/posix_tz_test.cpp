@@ -109,13 +109,12 @@ TEST_CASE("PosixTz.Dates.JulianZeroBasedAndWeekForms") {
 }
 
 TEST_CASE("PosixTz.Parse.RefusesWhatIsNotATzString") {
-    for (const char* bad : {"", "CET", "C-1", "CET-", "CET-1CEST", "CET-1CEST,M3.5.0",
-                            "CET-1CEST,M3.5.0,", "CET-1CEST,M13.5.0,M10.5.0",
-                            "CET-1CEST,M3.6.0,M10.5.0", "CET-1CEST,M3.5.7,M10.5.0",
-                            "CET-1CEST,J0,J365", "CET-1CEST,366,J365", "CET-25",
-                            "<+1>1", "<+0330", "CET-1:60", "CET-1CEST,M3.5.0/168,M10.5.0",
-                            "CET-1 ", ":Europe/Berlin"}) {
-        CAPTURE(bad);
+    for (const char* bad :
+         {"", "CET", "C-1", "CET-", "CET-1CEST", "CET-1CEST,M3.5.0", "CET-1CEST,M3.5.0,",
+          "CET-1CEST,M13.5.0,M10.5.0", "CET-1CEST,M3.6.0,M10.5.0", "CET-1CEST,M3.5.7,M10.5.0",
+          "CET-1CEST,J0,J365", "CET-1CEST,366,J365", "CET-25", "<+1>1", "<+0330", "CET-1:60",
+          "CET-1CEST,M3.5.0/168,M10.5.0", "CET-1 ", ":Europe/Berlin"}) {
+        CAPTURE(std::string(bad));
         CHECK_FALSE(parse_posix_tz(bad));
     }
 }

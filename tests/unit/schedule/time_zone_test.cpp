@@ -215,8 +215,9 @@ TEST_CASE("TimeZone.Berlin.ToLocalAndBack") {
     CHECK(unique.first == utc("2026-07-01 10:00"));
 
     // Spring forward: 02:00-02:59:59 does not exist; the next valid instant is 03:00 CEST.
-    for (LocalDateTime gap : {LocalDateTime{2026, 3, 29, 2, 0, 0}, LocalDateTime{2026, 3, 29, 2, 30, 0},
-                              LocalDateTime{2026, 3, 29, 2, 59, 59}}) {
+    for (LocalDateTime gap :
+         {LocalDateTime{2026, 3, 29, 2, 0, 0}, LocalDateTime{2026, 3, 29, 2, 30, 0},
+          LocalDateTime{2026, 3, 29, 2, 59, 59}}) {
         CAPTURE(gap.to_string());
         LocalMapping m = z.from_local(gap);
         CHECK(m.kind == Kind::kNonexistent);
@@ -292,16 +293,16 @@ TEST_CASE("TimeZone.Footer.RuleBeyondTheLastTransition") {
 TEST_CASE("TimeZone.Conversions.AgreeWithGlibc") {
     // glibc's localtime_r reads the same files independently; the TZ variable is only
     // touched here, in a test, never by the library.
-    const char* zones[] = {"Europe/Berlin",      "America/New_York", "Australia/Lord_Howe",
-                           "Europe/Dublin",      "Asia/Kolkata",     "America/Sao_Paulo",
-                           "Pacific/Chatham",    "Africa/Casablanca", "America/St_Johns",
-                           "Antarctica/Troll",   "Pacific/Apia",     "Asia/Tehran",
-                           "America/Santiago",   "Pacific/Kiritimati", "Europe/London"};
+    const char* zones[] = {"Europe/Berlin",    "America/New_York",   "Australia/Lord_Howe",
+                           "Europe/Dublin",    "Asia/Kolkata",       "America/Sao_Paulo",
+                           "Pacific/Chatham",  "Africa/Casablanca",  "America/St_Johns",
+                           "Antarctica/Troll", "Pacific/Apia",       "Asia/Tehran",
+                           "America/Santiago", "Pacific/Kiritimati", "Europe/London"};
     std::mt19937_64 rng(20260329);
     // 1800-01-01 .. 2200-01-01.
     std::uniform_int_distribution<int64_t> instant(-5'364'662'400, 7'258'118'400);
     for (const char* name : zones) {
-        CAPTURE(name);
+        CAPTURE(std::string(name));
         TimeZone z = TimeZone::load(name);
         EnvGuard tz("TZ", std::string(":") + name);
         ::tzset();
@@ -333,7 +334,7 @@ TEST_CASE("TimeZone.FromLocal.GapsAndRepeatsAreConsistent") {
     // first whose wall clock passed it; a repeated time's two instants both show it.
     for (const char* name : {"Europe/Berlin", "America/New_York", "Australia/Lord_Howe",
                              "Europe/Dublin", "Pacific/Chatham"}) {
-        CAPTURE(name);
+        CAPTURE(std::string(name));
         TimeZone z = TimeZone::load(name);
         int gaps = 0, repeats = 0;
         for (int64_t day = 0; day < 130 * 366; day += 1) {
@@ -365,10 +366,10 @@ TEST_CASE("TimeZone.FromLocal.GapsAndRepeatsAreConsistent") {
 }
 
 TEST_CASE("TimeZone.Load.RefusesNamesOutsideTheZoneDirectory") {
-    for (const char* bad : {"", "../etc/passwd", "/etc/localtime", "Europe/../../etc/passwd",
-                            ".hidden", "Europe//Berlin", "Europe/Berlin/", "localtime",
-                            "posixrules"}) {
-        CAPTURE(bad);
+    for (const char* bad :
+         {"", "../etc/passwd", "/etc/localtime", "Europe/../../etc/passwd", ".hidden",
+          "Europe//Berlin", "Europe/Berlin/", "localtime", "posixrules"}) {
+        CAPTURE(std::string(bad));
         CHECK(code_of(bad) == ErrorCode::kInvalidInput);
         CHECK(error_of(bad).find("invalid time zone name") != std::string::npos);
     }
@@ -416,9 +417,7 @@ TEST_CASE("TimeZone.Load.HonoursTzdir") {
     std::filesystem::create_directories(dir.path() / "Test");
     std::filesystem::copy_file(TimeZone::zoneinfo_directory() + "/Europe/Berlin",
                                dir.path() / "Test" / "Zone");
-    {
-        std::ofstream(dir.path() / "notes.txt") << "not a zone\n";
-    }
+    { std::ofstream(dir.path() / "notes.txt") << "not a zone\n"; }
     EnvGuard tzdir("TZDIR", dir.path().string() + "/");
     CHECK(TimeZone::zoneinfo_directory() == dir.path().string());
     TimeZone z = TimeZone::load("Test/Zone");
@@ -522,7 +521,7 @@ TEST_CASE("TimeZone.FromTzif.DaylightTimeAllYear") {
     TimeZone z = TimeZone::from_tzif("Test/AllYear", tzif(spec));
     for (const char* t : {"2026-01-01 00:00", "2026-01-01 04:59:59", "2026-01-01 05:00",
                           "2026-06-30 12:00", "2026-12-31 23:59:59", "2028-02-29 12:00"}) {
-        CAPTURE(t);
+        CAPTURE(std::string(t));
         CHECK(z.offset_at(utc(t)) == seconds{-14400});
         CHECK(z.is_dst_at(utc(t)));
     }
