@@ -1,7 +1,5 @@
 #include "engine/store/migrator.hpp"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <fstream>
 #include <map>
@@ -9,6 +7,7 @@
 #include <regex>
 #include <sstream>
 
+#include "engine/core/digest.hpp"
 #include "engine/core/error.hpp"
 #include "engine/store/database.hpp"
 
@@ -17,19 +16,6 @@ namespace {
 
 // Any fixed 64-bit number works; it only has to be the same for every migrator.
 constexpr long long kMigrationLockKey = 0x41724d6967724c6bLL;  // "ArMigrLk"
-
-std::string sha256_hex(const std::string& data) {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int length = 0;
-    EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha256(), nullptr);
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string out;
-    for (unsigned int i = 0; i < length; ++i) {
-        out.push_back(kHex[digest[i] >> 4]);
-        out.push_back(kHex[digest[i] & 0xf]);
-    }
-    return out;
-}
 
 std::string read_file(const std::filesystem::path& path) {
     std::ifstream in(path, std::ios::binary);
