@@ -18,6 +18,9 @@ Command build_command_tree() {
         queue_commands(),
         validate_command(),
         workflows_commands(),
+        tick_command(),
+        scheduler_command(),
+        schedules_commands(),
         config_commands(),
         bench_commands(),
     };

@@ -20,5 +20,8 @@ Command runs_commands();
 Command reconcile_command();
 Command validate_command();
 Command workflows_commands();
+Command tick_command();
+Command scheduler_command();
+Command schedules_commands();
 
 }  // namespace artistsaid::cli

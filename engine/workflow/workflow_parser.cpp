@@ -2,13 +2,15 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <map>
 
 #include "engine/core/duration.hpp"
-#include "engine/workflow/detail/cron_shape.hpp"
+#include "engine/schedule/cron_schedule.hpp"
+#include "engine/schedule/time_zone.hpp"
 #include "engine/workflow/detail/names.hpp"
 #include "engine/workflow/detail/source_text.hpp"
 #include "engine/workflow/detail/suggest.hpp"
@@ -242,7 +244,7 @@ private:
         std::vector<Entry> out;
         std::map<std::string, int> seen;
         for (auto it = map.begin(); it != map.end(); ++it) {
-            const YAML::Node& key = it->first;
+            const YAML::Node key = it->first;  // a copy: `it->` yields a temporary
             Entry e;
             e.key_loc = loc(key);
             e.value = it->second;
@@ -422,7 +424,7 @@ private:
                       "first written on line " + std::to_string(pos->second));
                 continue;
             }
-            const YAML::Node& value = it->second;
+            const YAML::Node value = it->second;  // a copy: `it->` yields a temporary
             ValueTemplate::Origin child{value.IsNull() ? key_loc : loc(value), key_loc};
             out[key] = to_json(value, pointer_append(pointer, key), child, origins, depth + 1);
         }
@@ -504,18 +506,29 @@ private:
                 auto cron = string_value(e);
                 if (!cron) continue;
                 s.cron = *cron;
-                if (auto problem = detail::check_cron_shape(*cron))
-                    error(d_.inside(e.value_loc, *cron, problem->offset),
-                          "invalid cron expression: " + problem->message,
+                // The scheduler's own parser decides, so what validates is what fires.
+                try {
+                    if (!schedule::CronSchedule::parse(*cron).can_fire())
+                        error(e.value_loc,
+                              "cron expression '" + *cron + "' never fires: no date matches it",
+                              "a day that exists in the chosen months (not 30 February or "
+                              "31 April)");
+                } catch (const schedule::CronSyntaxError& problem) {
+                    error(d_.inside(e.value_loc, *cron,
+                                    static_cast<std::size_t>(std::max(problem.column(), 1) - 1)),
+                          "invalid cron expression: " + problem.reason(),
                           "\"minute hour day-of-month month day-of-week\", e.g. \"0 2 * * *\", "
                           "or @daily");
+                }
             } else if (e.key == "timezone") {
                 auto tz = string_value(e);
                 if (!tz) continue;
-                if (detail::is_timezone_name(*tz)) {
+                // Loaded from the system's tzdata, as the scheduler will (did-you-mean).
+                try {
+                    schedule::TimeZone::load(*tz);
                     s.timezone = *tz;
-                } else {
-                    error(e.value_loc, "invalid time zone '" + *tz + "'",
+                } catch (const InputError& problem) {
+                    error(e.value_loc, problem.what(),
                           "an IANA time zone name such as UTC or Europe/Berlin");
                 }
             } else if (e.key == "catch_up") {

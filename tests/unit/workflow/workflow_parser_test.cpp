@@ -266,15 +266,34 @@ steps:
     auto p = problem_list(r.diagnostics);
     CAPTURE(problems(r.diagnostics));
     REQUIRE(p.size() == 7);
-    CHECK(p[0] == "4:38 invalid time zone 'Europe Berlin'");
-    CHECK(p[1] ==
-          "6:28 invalid cron expression: invalid step in the day-of-week field: expected /1 to /7");
-    CHECK(p[2].rfind("7:16 invalid cron expression: unknown cron macro '@fortnightly'", 0) == 0);
+    CHECK(p[0] == "4:38 unknown time zone 'Europe Berlin' (did you mean 'Europe/Berlin'?)");
+    CHECK(p[1] == "6:28 invalid cron expression: step 9 out of range 1-7");
+    CHECK(p[2].rfind("7:16 invalid cron expression: unknown macro '@fortnightly'", 0) == 0);
     CHECK(p[3] == "8:7 a schedule needs a cron expression");
     CHECK(p[4] == "9:25 invalid provider name 'Stripe'");
     CHECK(p[5] == "10:21 invalid event name 'Bad.Event'");
     CHECK(p[6] == "11:12 'command' must be true or false, not a string");
     CHECK(r.definition->on.webhooks[1].events == std::vector<std::string>{"pull_request"});
+}
+
+TEST_CASE("WorkflowParser.Triggers.CronIsParsedByTheScheduler") {
+    auto r = parse(R"(name: x
+on:
+  schedule:
+    - cron: "0 0 30 2 *"
+    - cron: "5/15 2 * * *"
+    - cron: "0 2 * * 1 extra"
+    - { cron: "0 0 * * *", timezone: Europe/Berln }
+    - { cron: "0 0 31 1,4 *", timezone: America/New_York }
+steps:
+  - { id: a, uses: log }
+)");
+    auto p = problem_list(r.diagnostics);
+    CAPTURE(problems(r.diagnostics));
+    REQUIRE(p.size() == 3);
+    CHECK(p[0] == "4:13 cron expression '0 0 30 2 *' never fires: no date matches it");
+    CHECK(p[1].rfind("6:24 invalid cron expression: unexpected 6th field 'extra'", 0) == 0);
+    CHECK(p[2] == "7:38 unknown time zone 'Europe/Berln' (did you mean 'Europe/Berlin'?)");
 }
 
 TEST_CASE("WorkflowParser.Steps.FieldShapes") {
