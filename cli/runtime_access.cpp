@@ -23,7 +23,11 @@ runtime::RuntimeOptions runtime_options(const Config& config) {
 }
 
 std::unique_ptr<runtime::RunEngine> make_run_engine(const Config& config) {
-    return std::make_unique<runtime::RunEngine>(runtime_options(config), step_registry());
+    auto engine = std::make_unique<runtime::RunEngine>(runtime_options(config), step_registry());
+    // workflow.run finds child workflows where the CLI finds every workflow.
+    engine->set_workflow_source(
+        runtime::workflows_in_directory(config.get("workflows_dir"), step_registry()));
+    return engine;
 }
 
 workflow::WorkflowDefinition load_workflow(const Config& config, const std::string& name) {

@@ -1,15 +1,13 @@
 #include "cli/workflow_catalog.hpp"
 
-#include "engine/workflow/builtin_step_types.hpp"
+#include "cli/step_plugins.hpp"
 
 namespace artistsaid::cli {
 
 const workflow::StepCatalog& workflow_step_catalog() {
-    static const workflow::StepCatalog catalog = [] {
-        workflow::StepCatalog c;
-        workflow::register_builtin_step_types(c);
-        return c;
-    }();
+    // The step types this binary can execute: validating against anything else would let
+    // `validate` accept a workflow the run-time refuses, or the other way round.
+    static const workflow::StepCatalog catalog = step_registry().catalog();
     return catalog;
 }
 

@@ -1,5 +1,5 @@
-// The step types the CLI's workflow commands know: the built-ins today; each plugin adds
-// its registration call in workflow_catalog.cpp, the one visible place.
+// The step types the CLI's workflow commands know: those of the step registry
+// (cli/step_plugins.cpp, the one visible place where plugins register).
 #pragma once
 
 #include "engine/workflow/step_catalog.hpp"

@@ -14,6 +14,7 @@ Command build_command_tree() {
         run_command(),
         runs_commands(),
         reconcile_command(),
+        events_commands(),
         worker_command(),
         queue_commands(),
         validate_command(),

@@ -18,6 +18,7 @@ Command bench_commands();
 Command run_command();
 Command runs_commands();
 Command reconcile_command();
+Command events_commands();
 Command validate_command();
 Command workflows_commands();
 Command tick_command();

@@ -42,28 +42,56 @@ void check_run_id(const std::string& id) {
     if (!Uuid::parse(id)) throw InputError("'" + id + "' is not a run id (a UUID)");
 }
 
-// Prints each step's status changes until the run finishes; returns the final run.
+std::string step_label(const store::StepRow& s) {
+    return s.step_id + (s.item_index >= 0 ? "[" + std::to_string(s.item_index) + "]" : "");
+}
+
+// Prints each step's status changes until the run finishes; returns the final run. Only the
+// steps' own rows are polled (a fan-out may have a million item rows); on a terminal, a
+// running fan-out's progress is printed every few seconds.
 store::RunRow wait_for(const Context& ctx, pqxx::connection& conn, const std::string& run_id,
                        std::chrono::milliseconds timeout) {
     bool tty = ::isatty(STDOUT_FILENO) != 0;
     std::map<std::string, std::string> seen;
     auto deadline = std::chrono::steady_clock::now() + timeout;
+    auto next_progress = std::chrono::steady_clock::now() + std::chrono::seconds(2);
     for (;;) {
         store::RunRow run;
         std::vector<store::StepRow> steps;
         {
             pqxx::read_transaction tx(conn);
             run = *store::RunStore::find_run(tx, run_id);
-            steps = store::RunStore::steps_of(tx, run_id);
+            steps = store::RunStore::parents_of(tx, run_id);
         }
+        bool fanning_out = false;
         for (const auto& s : steps) {
-            std::string key = s.step_id + (s.item_index >= 0 ? "[" + std::to_string(s.item_index) + "]" : "");
+            const std::string key = step_label(s);
+            fanning_out = fanning_out || (s.status == "running" && s.inputs.contains("count"));
             if (seen[key] == s.status || s.status == "pending") continue;
             seen[key] = s.status;
             if (!ctx.json && (tty || s.status != "queued"))
                 ctx.out << "  " << key << ": " << s.status
                         << (s.attempt > 1 ? " (attempt " + std::to_string(s.attempt) + ")" : "")
                         << (s.error.empty() ? "" : " — " + logging::redact(s.error)) << '\n';
+        }
+        if (tty && !ctx.json && fanning_out && std::chrono::steady_clock::now() > next_progress) {
+            next_progress = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+            nlohmann::json summary;
+            {
+                pqxx::read_transaction tx(conn);
+                summary = store::RunStore::item_summary(tx, run_id);
+            }
+            for (const auto& [step, counts] : summary.items()) {
+                long long done = 0, all = 0;
+                for (const auto& [status, n] : counts.items()) {
+                    all += n.get<long long>();
+                    if (status != "queued" && status != "running" && status != "retrying" &&
+                        status != "waiting")
+                        done += n.get<long long>();
+                }
+                ctx.out << "  " << step << ": " << done << " items finished, " << all - done
+                        << " in progress\n";
+            }
         }
         ctx.out.flush();
         if (run.status == "succeeded" || run.status == "failed" || run.status == "cancelled")
@@ -165,44 +193,73 @@ int runs_list(Context& ctx) {
 
 int runs_show(Context& ctx) {
     check_run_id(ctx.args.at(0));
+    {  // registers ARTISTSAID_SECRET_* values with the redactor (defence in depth)
+        runtime::RuntimeOptions secrets;
+        runtime::load_env_and_secrets(secrets);
+    }
     auto conn = database(ctx);
     auto run = find_run(*conn, ctx.args[0]);
-    std::vector<store::StepRow> steps;
+    const bool all_items = ctx.options.count("items") != 0;
+    const int limit = ctx.options.count("limit") ? ctx.options["limit"].as<int>() : 100;
+    std::vector<store::StepRow> steps, items;
+    nlohmann::json summary;
     {
         pqxx::read_transaction tx(*conn);
-        steps = store::RunStore::steps_of(tx, run.id);
+        steps = store::RunStore::parents_of(tx, run.id);
+        summary = store::RunStore::item_summary(tx, run.id);
+        // Without --items, only the items that failed (a fan-out may have a million rows).
+        items = store::RunStore::items_of(
+            tx, run.id, all_items ? std::vector<std::string>{} : std::vector<std::string>{"failed", "continued"},
+            limit);
     }
+    auto step_json = [](const store::StepRow& s) {
+        return nlohmann::json{{"step", s.step_id}, {"item", s.item_index}, {"status", s.status},
+                              {"attempt", s.attempt}, {"inputs", s.inputs}, {"outputs", s.outputs},
+                              {"error", logging::redact(s.error)}, {"started_at", s.started_at},
+                              {"finished_at", s.finished_at}};
+    };
     if (ctx.json) {
         nlohmann::json out = {{"id", run.id}, {"workflow", run.workflow_name},
                               {"version", run.workflow_version}, {"status", run.status},
                               {"trigger", run.trigger_kind}, {"inputs", run.inputs},
                               {"outputs", run.outputs}, {"error", logging::redact(run.error)},
-                              {"created_at", run.created_at}, {"started_at", run.started_at},
-                              {"finished_at", run.finished_at}};
-        nlohmann::json list = nlohmann::json::array();
-        for (const auto& s : steps)
-            list.push_back({{"step", s.step_id}, {"item", s.item_index}, {"status", s.status},
-                            {"attempt", s.attempt}, {"inputs", s.inputs}, {"outputs", s.outputs},
-                            {"error", logging::redact(s.error)}, {"started_at", s.started_at},
-                            {"finished_at", s.finished_at}});
+                              {"failed_step", run.failed_step},
+                              {"parent_run", run.parent_run_id}, {"created_at", run.created_at},
+                              {"started_at", run.started_at}, {"finished_at", run.finished_at}};
+        nlohmann::json list = nlohmann::json::array(), item_list = nlohmann::json::array();
+        for (const auto& s : steps) list.push_back(step_json(s));
+        for (const auto& s : items) item_list.push_back(step_json(s));
         out["steps"] = list;
+        out["item_counts"] = summary;
+        out[all_items ? "items" : "failed_items"] = item_list;
         ctx.out << logging::redact(out.dump(2)) << '\n';
         return 0;
     }
     ctx.out << "run       " << run.id << "\nworkflow  " << run.workflow_name << " v"
             << run.workflow_version << "\nstatus    " << run.status << "\ntrigger   "
-            << run.trigger_kind << "\ncreated   " << run.created_at << "\nfinished  "
-            << run.finished_at << "\ninputs    " << logging::redact(run.inputs.dump()) << '\n';
+            << run.trigger_kind << (run.parent_run_id.empty() ? "" : " (child of " + run.parent_run_id + ")")
+            << "\ncreated   " << run.created_at << "\nfinished  " << run.finished_at
+            << "\ninputs    " << logging::redact(run.inputs.dump()) << '\n';
     if (!run.error.empty()) ctx.out << "error     " << logging::redact(run.error) << '\n';
     ctx.out << '\n';
     Table table({"STEP", "STATUS", "ATTEMPT", "OUTPUTS", "ERROR"});
-    for (const auto& s : steps) {
+    auto add = [&](const store::StepRow& s) {
         std::string outputs = s.outputs.is_null() ? "" : logging::redact(s.outputs.dump());
         if (outputs.size() > 50) outputs = outputs.substr(0, 47) + "...";
-        table.add_row({s.step_id + (s.item_index >= 0 ? "[" + std::to_string(s.item_index) + "]" : ""),
-                       s.status, std::to_string(s.attempt), outputs, logging::redact(s.error)});
-    }
+        table.add_row({step_label(s), s.status, std::to_string(s.attempt), outputs,
+                       logging::redact(s.error)});
+    };
+    for (const auto& s : steps) add(s);
+    for (const auto& s : items) add(s);
     table.print(ctx.out);
+    for (const auto& [step, counts] : summary.items()) {
+        std::string line;
+        for (const auto& [status, n] : counts.items())
+            line += (line.empty() ? "" : ", ") + std::to_string(n.get<long long>()) + " " + status;
+        ctx.out << "items of " << step << ": " << line << '\n';
+    }
+    if (!all_items && !items.empty())
+        ctx.out << "(failed items shown; --items lists every item, up to --limit)\n";
     return 0;
 }
 
@@ -273,13 +330,21 @@ Command runs_commands() {
     list.run = runs_list;
     Command show;
     show.name = "show";
-    show.summary = "A run with its steps, attempts, outputs (secrets redacted) and errors.";
+    show.summary =
+        "A run with its steps, attempts, outputs (secrets redacted) and errors; fan-out items "
+        "as counts and the failed ones.";
     show.args_usage = "ID";
     show.min_args = show.max_args = 1;
+    show.add_options = [](po::options_description& d) {
+        d.add_options()("items", "list every fan-out item (up to --limit), not only failed ones")(
+            "limit", po::value<int>()->value_name("N"), "items listed at most (100)");
+    };
     show.run = runs_show;
     Command cancel;
     cancel.name = "cancel";
-    cancel.summary = "Stop a run: no new steps start; pending ones are cancelled.";
+    cancel.summary =
+        "Stop a run: no new steps start, waiting ones and child runs are cancelled, then the "
+        "compensations of completed steps run.";
     cancel.args_usage = "ID";
     cancel.min_args = cancel.max_args = 1;
     cancel.run = runs_cancel;

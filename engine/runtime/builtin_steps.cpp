@@ -4,7 +4,9 @@
 
 #include <thread>
 
+#include "engine/core/duration.hpp"
 #include "engine/core/error.hpp"
+#include "engine/runtime/collection_source.hpp"
 #include "engine/workflow/builtin_step_types.hpp"
 #include "engine/workflow/detail/calendar.hpp"
 
@@ -72,12 +74,96 @@ public:
     }
 };
 
+// Waits durably for an event with a matching key (RunEngine::emit_event, `artistsaid
+// events emit`, webhooks): the run-time records the wait in run_waits and calls the step
+// again with what ended it.
+class WaitEventStep final : public StepPlugin {
+public:
+    const workflow::StepTypeDescriptor& descriptor() const override {
+        return builtin("wait.event");
+    }
+    StepResult run(const StepCall& call) override {
+        std::string event = call.with.value("event", "");
+        std::string key = call.with.value("key", "");
+        if (event.empty()) throw InputError("wait.event: 'event' is empty");
+        if (!call.resumed || call.resume.is_null()) {
+            std::optional<Clock::time_point> timeout_at;
+            if (call.with.contains("timeout") && call.with["timeout"].is_string())
+                timeout_at = Clock::now() + parse_duration(call.with["timeout"].get<std::string>());
+            return StepResult::wait_for_event(event, key, timeout_at);
+        }
+        if (call.resume.value("outcome", "") == "event")
+            return StepResult::success({{"event", call.resume.value("payload", nlohmann::json())},
+                                        {"timed_out", false}});
+        if (call.with.value("on_timeout", "fail") == "continue")
+            return StepResult::success({{"event", nlohmann::json()}, {"timed_out", true}});
+        return StepResult::failure("wait.event: no '" + event + "' event with key '" + key +
+                                       "' arrived within " + call.with.value("timeout", "the timeout"),
+                                   false);
+    }
+};
+
+// Starts a child run and waits for it; the child's end resumes the step with its outcome.
+class WorkflowRunStep final : public StepPlugin {
+public:
+    const workflow::StepTypeDescriptor& descriptor() const override {
+        return builtin("workflow.run");
+    }
+    StepResult run(const StepCall& call) override {
+        std::string workflow = call.with.value("workflow", "");
+        if (!call.resumed || call.resume.is_null())
+            return StepResult::start_child(workflow,
+                                           call.with.value("inputs", nlohmann::json::object()));
+        const nlohmann::json child = call.resume.value("payload", nlohmann::json::object());
+        std::string status = child.value("status", "");
+        if (status == "succeeded")
+            return StepResult::success({{"run_id", child.value("run_id", "")},
+                                        {"status", status},
+                                        {"outputs", child.value("outputs", nlohmann::json::object())}});
+        std::string error = child.contains("error") && child["error"].is_string()
+                                ? ": " + child["error"].get<std::string>()
+                                : "";
+        return StepResult::failure("child run " + child.value("run_id", "") + " of " + workflow +
+                                       " " + status + error,
+                                   false);
+    }
+};
+
+// A collection handle of integers, for fan-outs over many items without storing them.
+class CollectionRangeStep final : public StepPlugin {
+public:
+    const workflow::StepTypeDescriptor& descriptor() const override { return d_; }
+    StepResult run(const StepCall& call) override {
+        nlohmann::json range = {{"start", call.with.value("start", 0LL)},
+                                {"count", call.with.value("count", 0LL)},
+                                {"step", call.with.value("step", 1LL)}};
+        nlohmann::json handle = {{"$range", range}};
+        auto source = CollectionSource::from_value(handle);  // checks count and overflow
+        return StepResult::success({{"items", handle}, {"count", source.total()}});
+    }
+
+private:
+    workflow::StepTypeDescriptor d_{
+        "collection.range",
+        "A collection handle of the integers start, start+step, … (count of them), for a "
+        "for_each over many items that are never all in memory.",
+        {{"count", workflow::ValueType::kInteger, true, "how many integers", {}},
+         {"start", workflow::ValueType::kInteger, false, "the first (default 0)", {}},
+         {"step", workflow::ValueType::kInteger, false, "the difference (default 1)", {}}},
+        {{"items", workflow::ValueType::kAny, false,
+          "the handle {\"$range\": {start, count, step}}: give it to for_each", {}},
+         {"count", workflow::ValueType::kInteger, false, "how many items", {}}}};
+};
+
 }  // namespace
 
 void register_builtin_steps(StepRegistry& registry) {
     registry.add(std::make_unique<LogStep>());
     registry.add(std::make_unique<FailStep>());
     registry.add(std::make_unique<WaitUntilStep>());
+    registry.add(std::make_unique<WaitEventStep>());
+    registry.add(std::make_unique<WorkflowRunStep>());
+    registry.add(std::make_unique<CollectionRangeStep>());
 }
 
 }  // namespace artistsaid::runtime

@@ -1,5 +1,6 @@
-// The step types the run-time itself implements: log, fail and wait.until. Their
-// descriptors are the built-in ones of engine/workflow (builtin_step_types.cpp).
+// The step types the run-time itself implements: log, fail, wait.until, wait.event,
+// workflow.run (descriptors: the built-ins of engine/workflow, builtin_step_types.cpp) and
+// collection.range (its descriptor is here: it is a run-time notion).
 #pragma once
 
 #include "engine/runtime/step_plugin.hpp"

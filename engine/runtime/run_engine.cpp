@@ -7,107 +7,25 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <random>
 #include <sstream>
 
 #include "engine/core/error.hpp"
 #include "engine/core/id.hpp"
 #include "engine/core/logging.hpp"
 #include "engine/queue/redis_queue.hpp"
+#include "engine/runtime/run_engine_detail.hpp"
 #include "engine/store/database.hpp"
 #include "engine/workflow/dag.hpp"
 #include "engine/workflow/eval_context.hpp"
 #include "engine/workflow/input_resolver.hpp"
 #include "engine/workflow/validator.hpp"
+#include "engine/workflow/workflow_directory.hpp"
 
 extern char** environ;
 
 namespace artistsaid::runtime {
-namespace {
 
-using workflow::StepStatus;
-using Clock = std::chrono::system_clock;
-
-int64_t to_ms(Clock::time_point t) {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
-
-std::string sha256_hex(const std::string& data) {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int length = 0;
-    EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha256(), nullptr);
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string out;
-    for (unsigned int i = 0; i < length; ++i) {
-        out.push_back(kHex[digest[i] >> 4]);
-        out.push_back(kHex[digest[i] & 0xf]);
-    }
-    return out;
-}
-
-StepStatus dag_status(const std::string& s) {
-    if (s == "pending") return StepStatus::kPending;
-    if (s == "succeeded") return StepStatus::kSucceeded;
-    if (s == "continued") return StepStatus::kContinued;
-    if (s == "skipped") return StepStatus::kSkipped;
-    if (s == "failed" || s == "cancelled") return StepStatus::kFailed;
-    return StepStatus::kRunning;  // queued, running, retrying, waiting
-}
-
-bool is_final(const std::string& s) {
-    return s == "succeeded" || s == "failed" || s == "continued" || s == "skipped" ||
-           s == "cancelled" || s == "compensated";
-}
-
-bool truthy(const nlohmann::json& v) {
-    if (v.is_boolean()) return v.get<bool>();
-    if (v.is_null()) return false;
-    if (v.is_string()) return !v.get<std::string>().empty() && v.get<std::string>() != "false";
-    if (v.is_number_integer()) return v.get<long long>() != 0;
-    return true;
-}
-
-std::string unique_key(const std::string& run_id, const std::string& step_id, int item,
-                       int attempt, std::optional<Clock::time_point> run_at) {
-    std::string key = run_id + ":" + step_id + ":" + std::to_string(item) + ":" +
-                      std::to_string(attempt);
-    if (run_at) key += ":w" + std::to_string(to_ms(*run_at));  // a wait's resumption
-    return key;
-}
-
-// Replaces every secret value inside the strings of `value` with "***": step outputs and
-// errors are stored and shown, and a plugin may echo what it was given.
-nlohmann::json scrub_secrets(const nlohmann::json& value, const nlohmann::json& secrets) {
-    if (value.is_string()) {
-        std::string text = value.get<std::string>();
-        for (const auto& [name, secret] : secrets.items()) {
-            if (!secret.is_string()) continue;
-            const std::string& s = secret.get_ref<const std::string&>();
-            if (s.size() < 4) continue;
-            for (size_t pos = text.find(s); pos != std::string::npos; pos = text.find(s, pos + 3))
-                text.replace(pos, s.size(), "***");
-        }
-        return text;
-    }
-    if (value.is_array() || value.is_object()) {
-        nlohmann::json out = value;
-        for (auto& [key, member] : out.items()) member = scrub_secrets(member, secrets);
-        return out;
-    }
-    return value;
-}
-
-double random_unit() {
-    thread_local std::mt19937_64 rng{std::random_device{}()};
-    return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
-}
-
-}  // namespace
-
-struct RunEngine::ThreadConnections {
-    std::unique_ptr<pqxx::connection> pg;
-    std::unique_ptr<queue::RedisConnection> redis;
-};
+using namespace detail;
 
 RunEngine::RunEngine(RuntimeOptions options, const StepRegistry& steps)
     : options_(std::move(options)), steps_(steps), catalog_(steps.catalog()) {
@@ -117,11 +35,19 @@ RunEngine::RunEngine(RuntimeOptions options, const StepRegistry& steps)
 
 RunEngine::~RunEngine() = default;
 
+void RunEngine::set_workflow_source(WorkflowSource source) { workflow_source_ = std::move(source); }
+
 RunEngine::ThreadConnections& RunEngine::connections() {
     // Keyed by a serial, not the address: a later engine may reuse a freed address.
     thread_local std::map<uint64_t, ThreadConnections> per_engine;
     ThreadConnections& c = per_engine[serial_];
-    if (!c.pg || !c.pg->is_open()) c.pg = store::connect(options_.database_url, options_.connect_timeout);
+    if (!c.pg || !c.pg->is_open()) {
+        c.pg = store::connect(options_.database_url, options_.connect_timeout);
+        // Short statements only: JIT-compiling one (PostgreSQL does so when an estimate
+        // passes jit_above_cost, as a fan-out's recursive lane lookup can) costs 0.3-2 s.
+        pqxx::nontransaction tx(*c.pg);
+        tx.exec0("SET jit = off");
+    }
     if (!c.redis)
         c.redis = std::make_unique<queue::RedisConnection>(
             queue::RedisEndpoint::parse(options_.redis_url), options_.connect_timeout,
@@ -148,14 +74,49 @@ std::shared_ptr<const workflow::WorkflowDefinition> RunEngine::definition_of(
     return compiled;
 }
 
-nlohmann::json RunEngine::steps_context(const std::vector<store::StepRow>& steps) const {
+RunEngine::Target RunEngine::target_of(const workflow::WorkflowDefinition& definition,
+                                       const std::string& step_id) const {
+    Target t;
+    if (step_id.rfind(kCompensationPrefix, 0) == 0) {
+        t.role = StepRole::kCompensation;
+        t.step = definition.find_step(step_id.substr(kCompensationPrefix.size()));
+        if (t.step != nullptr && !t.step->compensate) t.step = nullptr;
+        return t;
+    }
+    for (const auto& s : definition.on_failure) {
+        if (s.id == step_id) {
+            t.role = StepRole::kFailureHandler;
+            t.step = &s;
+            return t;
+        }
+    }
+    t.step = definition.find_step(step_id);
+    return t;
+}
+
+nlohmann::json RunEngine::steps_context(const std::vector<store::StepRow>& rows, bool all) const {
     nlohmann::json out = nlohmann::json::object();
-    for (const auto& s : steps) {
-        if (s.item_index != -1) continue;
-        std::string status = s.status;
-        if (!is_final(status)) continue;
-        out[s.step_id] = {{"outputs", s.outputs.is_null() ? nlohmann::json::object() : s.outputs},
-                          {"status", status == "continued" ? "continued" : status}};
+    for (const auto& s : rows) {
+        if (s.item_index != -1 || is_compensation(s.step_id)) continue;
+        if (!all && !is_final(s.status)) continue;
+        bool ran = s.status == "succeeded" || s.status == "continued" || s.status == "compensated" ||
+                   s.status == "failed" || s.status == "cancelled";
+        out[s.step_id] = {
+            {"outputs", s.outputs.is_null() ? (ran || !all ? nlohmann::json::object() : nlohmann::json())
+                                            : s.outputs},
+            {"status", s.status}};
+    }
+    return out;
+}
+
+nlohmann::json RunEngine::run_context(const store::RunRow& run, bool failure) const {
+    nlohmann::json out = {{"id", run.id},
+                          {"workflow", run.workflow_name},
+                          {"version", run.workflow_version},
+                          {"started_at", run.started_at}};
+    if (failure) {
+        out["failed_step"] = run.failed_step.empty() ? nlohmann::json() : nlohmann::json(run.failed_step);
+        out["error"] = run.error.empty() ? nlohmann::json() : nlohmann::json(run.error);
     }
     return out;
 }
@@ -179,8 +140,8 @@ std::vector<PlannedStep> RunEngine::plan(const workflow::WorkflowDefinition& def
             p.uses = step.uses;
             p.needs = step.needs;
             p.level = static_cast<int>(level);
-            if (!step.with.referenced_steps().empty()) {
-                p.with = step.with.raw();  // depends on earlier steps' outputs
+            if (!step.with.referenced_steps().empty() || step.with.uses_item()) {
+                p.with = step.with.raw();  // depends on earlier steps' outputs or the item
             } else {
                 try {
                     p.with = step.with.render(context).redacted();
@@ -194,6 +155,52 @@ std::vector<PlannedStep> RunEngine::plan(const workflow::WorkflowDefinition& def
     return out;
 }
 
+// --- starting runs ---------------------------------------------------------------------
+
+RunEngine::Jobs RunEngine::start_in(pqxx::work& tx, const workflow::WorkflowDefinition& definition,
+                                    store::RunRow& run) {
+    run.id = run.id.empty() ? new_id() : run.id;
+    run.workflow_name = definition.name;
+    run.workflow_version = definition.version;
+    run.definition = {{"source", definition.source},
+                      {"file", definition.file},
+                      {"checksum", sha256_hex(definition.source)}};
+    run.status = "running";
+    if (definition.concurrency) {
+        // The key was rendered by the caller (it may read inputs and env only).
+        store::RunStore::lock_concurrency_key(tx, run.concurrency_key);
+        if (store::RunStore::count_active_runs(tx, run.concurrency_key) >=
+            definition.concurrency->limit)
+            run.status = "pending";
+        // Runs already waiting go first (FIFO), even if a slot just freed.
+        else if (!store::RunStore::pending_runs(tx, run.concurrency_key, 1).empty())
+            run.status = "pending";
+    }
+    store::RunStore::insert_run(tx, run);
+    std::vector<store::StepRow> steps;
+    for (const auto& s : definition.steps) {
+        store::StepRow row;
+        row.id = new_id();
+        row.run_id = run.id;
+        row.step_id = s.id;
+        row.idempotency_key = run.id + ":" + s.id;
+        steps.push_back(std::move(row));
+    }
+    store::RunStore::insert_steps(tx, steps);
+    store::RunStore::add_event(tx, run.id, run.status == "pending" ? "run.pending" : "run.started",
+                               {{"workflow", run.workflow_name},
+                                {"version", run.workflow_version},
+                                {"trigger", run.trigger_kind}});
+    // Register the definition version (first run of a version records its YAML).
+    tx.exec_params0(
+        "INSERT INTO workflow_definitions (name, version, checksum, yaml, source_path) "
+        "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (name, version) DO NOTHING",
+        definition.name, definition.version, run.definition["checksum"].get<std::string>(),
+        definition.source, definition.file);
+    if (run.status != "running") return {};
+    return advance(tx, run, definition);
+}
+
 StartedRun RunEngine::start(const workflow::WorkflowDefinition& definition,
                             const StartRequest& request) {
     if (!definition.on.command && (request.trigger_kind == "cli" || request.trigger_kind == "api"))
@@ -203,55 +210,28 @@ StartedRun RunEngine::start(const workflow::WorkflowDefinition& definition,
     context.env = &options_.env;
     nlohmann::json inputs = workflow::InputResolver(definition).resolve(request.inputs, context);
 
-    auto& c = connections();
     store::RunRow run;
-    run.id = new_id();
-    run.workflow_name = definition.name;
-    run.workflow_version = definition.version;
-    run.definition = {{"source", definition.source},
-                      {"file", definition.file},
-                      {"checksum", sha256_hex(definition.source)}};
     run.inputs = inputs;
-    run.status = "running";
     run.trigger_kind = request.trigger_kind;
     run.trigger_ref = request.trigger_ref;
     run.dedupe_key = request.dedupe_key;
+    if (definition.concurrency) run.concurrency_key = render_concurrency_key(definition, inputs, options_.env);
 
-    std::vector<Enqueue> jobs;
+    auto& c = connections();
+    Jobs jobs;
     try {
         pqxx::work tx(*c.pg);
         if (!request.dedupe_key.empty()) {
             if (auto existing = store::RunStore::find_by_dedupe_key(tx, request.dedupe_key))
-                return StartedRun{*existing, true};
+                return StartedRun{*existing, true, false};
         }
-        store::RunStore::insert_run(tx, run);
-        std::vector<store::StepRow> steps;
-        for (const auto& s : definition.steps) {
-            store::StepRow row;
-            row.id = new_id();
-            row.run_id = run.id;
-            row.step_id = s.id;
-            row.idempotency_key = run.id + ":" + s.id;
-            steps.push_back(std::move(row));
-        }
-        store::RunStore::insert_steps(tx, steps);
-        store::RunStore::add_event(tx, run.id, "run.started",
-                                   {{"workflow", run.workflow_name},
-                                    {"version", run.workflow_version},
-                                    {"trigger", run.trigger_kind}});
-        // Register the definition version (first run of a version records its YAML).
-        tx.exec_params0(
-            "INSERT INTO workflow_definitions (name, version, checksum, yaml, source_path) "
-            "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (name, version) DO NOTHING",
-            definition.name, definition.version, run.definition["checksum"].get<std::string>(),
-            definition.source, definition.file);
-        jobs = advance(tx, run, definition, steps);
+        jobs = start_in(tx, definition, run);
         tx.commit();
     } catch (const pqxx::unique_violation&) {
         // Two starts with one dedupe key raced: the other one won.
         pqxx::read_transaction tx(*c.pg);
         if (auto existing = store::RunStore::find_by_dedupe_key(tx, request.dedupe_key))
-            return StartedRun{*existing, true};
+            return StartedRun{*existing, true, false};
         throw;
     } catch (const Error&) {
         throw;
@@ -259,78 +239,665 @@ StartedRun RunEngine::start(const workflow::WorkflowDefinition& definition,
         c.pg.reset();
         store::throw_from_pqxx("starting a run of " + definition.name);
     }
-    publish(run.id, {{"kind", "run.started"}, {"workflow", run.workflow_name}});
+    publish(run.id, {{"kind", run.status == "pending" ? "run.pending" : "run.started"},
+                     {"workflow", run.workflow_name}});
     enqueue(run.id, jobs);
-    return StartedRun{run.id, false};
+    return StartedRun{run.id, false, run.status == "pending"};
 }
 
-std::vector<RunEngine::Enqueue> RunEngine::advance(pqxx::work& tx, const store::RunRow& run,
-                                                   const workflow::WorkflowDefinition& definition,
-                                                   std::vector<store::StepRow>& steps) {
-    auto dag = workflow::Dag::build(definition.steps);
-    std::map<std::string, store::StepRow*> by_id;
-    for (auto& s : steps)
-        if (s.item_index == -1) by_id[s.step_id] = &s;
-    std::vector<StepStatus> status(dag.size(), StepStatus::kPending);
-    bool any_failed = false;
-    for (size_t i = 0; i < dag.size(); ++i) {
-        auto it = by_id.find(dag.id(i));
-        if (it != by_id.end()) status[i] = dag_status(it->second->status);
-        any_failed = any_failed || status[i] == StepStatus::kFailed;
-    }
+// --- running steps ---------------------------------------------------------------------
 
-    std::vector<Enqueue> jobs;
-    bool any_running = std::any_of(status.begin(), status.end(),
-                                   [](StepStatus s) { return s == StepStatus::kRunning; });
-    std::vector<size_t> ready = any_failed ? std::vector<size_t>{} : dag.ready(status);
-    if (!ready.empty()) {
-        std::vector<std::string> ids;
-        for (size_t i : ready) {
-            store::StepRow* row = by_id.at(dag.id(i));
-            row->status = "queued";
-            ids.push_back(row->step_id);
-            jobs.push_back(Enqueue{row->step_id, -1, row->attempt + 1, std::nullopt});
+void RunEngine::register_handler(worker::HandlerRegistry& handlers) {
+    handlers.add(std::string(kStepJobType), [this](const worker::JobContext& ctx) { perform(ctx); });
+}
+
+void RunEngine::perform(const worker::JobContext& ctx) {
+    const auto& p = ctx.payload;
+    if (!p.is_object() || !p.contains("run") || !p.contains("step"))
+        throw InputError("workflow.step job without run and step");
+    const std::string run_id = p["run"].get<std::string>();
+    const std::string step_id = p["step"].get<std::string>();
+    const int item = p.value("item", -1);
+    const int attempt = p.value("attempt", 1);
+    // Items of a fan-out take the short path (no run lock); everything else, including
+    // a fan-out's own row, the long one.
+    if (item >= 0 && !is_compensation(step_id))
+        perform_item(ctx, run_id, step_id, item, attempt);
+    else
+        perform_step(ctx, run_id, step_id, item, attempt);
+}
+
+StepResult RunEngine::execute(const StepPlugin* plugin, const std::string& uses, StepCall& call,
+                              std::chrono::milliseconds timeout) {
+    call.deadline = Clock::now() + timeout;
+    StepResult result;
+    if (plugin == nullptr) {
+        result = StepResult::failure("no plugin implements '" + uses + "'", false);
+    } else {
+        try {
+            result = const_cast<StepPlugin*>(plugin)->run(call);
+        } catch (const InputError& e) {
+            result = StepResult::failure(logging::redact(e.what()), false);
+        } catch (const std::exception& e) {
+            result = StepResult::failure(logging::redact(e.what()), true);
         }
-        store::RunStore::set_steps_status(tx, run.id, ids, "queued");
+    }
+    if (result.kind == StepResult::Kind::kSucceeded && Clock::now() > call.deadline)
+        result = StepResult::failure("timed out: the attempt took longer than " +
+                                         std::to_string(timeout.count() / 1000) + "s",
+                                     true);
+    return result;
+}
+
+void RunEngine::perform_step(const worker::JobContext& ctx, const std::string& run_id,
+                             const std::string& step_id, int item, int attempt) {
+    auto& c = connections();
+
+    // 1. Claim the attempt: decide to skip, or render the inputs and mark it running.
+    std::shared_ptr<const workflow::WorkflowDefinition> definition;
+    Target target;
+    nlohmann::json with;
+    bool resumed = false;
+    nlohmann::json resume;
+    Jobs follow_ups;
+    try {
+        pqxx::work tx(*c.pg);
+        auto run = store::RunStore::lock_run(tx, run_id);
+        if (!run) return;
+        definition = definition_of(*run);
+        target = target_of(*definition, step_id);
+        if (target.step == nullptr) throw WorkError("run " + run_id + " has no step " + step_id);
+        if (target.role == StepRole::kMain && item >= 0 &&
+            (run->status == "failing" || run->status == "cancelling")) {
+            // An item that has not started while its run stops is cancelled, and its lane
+            // ends. (A queued item may be running its first attempt elsewhere only if its
+            // job was delivered twice; that attempt's result is then not recorded.)
+            auto step = store::RunStore::lock_step(tx, run_id, step_id, item);
+            if (!step || (step->status != "queued" && step->status != "retrying" &&
+                          step->status != "waiting"))
+                return;
+            auto fanout = store::RunStore::end_lane(tx, run_id, step_id, step->id, "cancelled",
+                                                    "the run stopped before this item started");
+            if (fanout && fanout->finished())
+                follow_ups = collect_fan_out(tx, *run, *definition, *target.step);
+            tx.commit();
+            enqueue(run_id, follow_ups);
+            return;
+        }
+        if (!may_start(run->status, target.role)) return;  // finished, cancelled, failing
+        auto step = store::RunStore::lock_step(tx, run_id, step_id, item);
+        if (!step || is_final(step->status) || step->status == "pending") return;
+        if (attempt < step->attempt) return;  // a newer attempt exists
+
+        // A for_each step's own row runs no plugin: it expands into items and later
+        // collects them.
+        if (target.role == StepRole::kMain && target.step->for_each && item == -1) {
+            follow_ups = step->status == "queued"
+                             ? expand(tx, *run, *definition, *target.step, *step)
+                             : drive(tx, *run, *definition, *target.step, *step);
+            tx.commit();
+            publish(run_id, {{"kind", "step." + step->status}, {"step", step_id}});
+            enqueue(run_id, follow_ups);
+            return;
+        }
+
+        if (step->status == "waiting") {
+            auto payload = resume_payload(tx, *step);
+            if (!payload) {  // not yet: an early or repeated job
+                tx.commit();
+                return;
+            }
+            resumed = true;
+            resume = std::move(*payload);
+        }
+        auto parents = store::RunStore::parents_of(tx, run_id);
+        const bool failure = target.role == StepRole::kFailureHandler;
+        nlohmann::json steps_json = steps_context(parents, failure);
+        nlohmann::json run_json = run_context(*run, failure);
+        nlohmann::json item_json;
+        workflow::EvalContext ectx;
+        ectx.inputs = &run->inputs;
+        ectx.steps = &steps_json;
+        ectx.env = &options_.env;
+        ectx.secrets = &options_.secrets;
+        ectx.run = &run_json;
+        if (target.role == StepRole::kCompensation) {
+            // The compensation reads the undone step's own outputs (an item's, per item).
+            if (item >= 0) {
+                auto original = store::RunStore::find_step(tx, run_id, target.step->id, item);
+                if (original) {
+                    item_json = original->item;
+                    steps_json[target.step->id] = {{"outputs", original->outputs},
+                                                   {"status", original->status}};
+                }
+            } else {
+                for (const auto& s : parents)
+                    if (s.step_id == target.step->id)
+                        steps_json[s.step_id] = {{"outputs", s.outputs}, {"status", s.status}};
+            }
+        } else if (item >= 0) {
+            item_json = step->item;
+        }
+        if (item >= 0) {
+            ectx.item = &item_json;
+            ectx.index = item;
+        }
+        const workflow::ValueTemplate& with_template =
+            target.role == StepRole::kCompensation ? target.step->compensate->with : target.step->with;
+
+        std::string skip_or_error;
+        bool skip = false;
+        try {
+            if (!resumed && target.role != StepRole::kCompensation && item < 0 &&
+                target.step->condition && !truthy(target.step->condition->render(ectx).data()))
+                skip = true;
+            if (!skip) {
+                auto rendered = with_template.render(ectx);
+                step->inputs = rendered.redacted();
+                with = std::move(rendered).release();
+            }
+        } catch (const std::exception& e) {
+            skip_or_error = logging::redact(e.what());
+        }
+        if (skip || !skip_or_error.empty()) {
+            std::string status = skip ? "skipped"
+                                      : (continues(target) ? "continued" : "failed");
+            step->attempt = std::max(step->attempt, attempt);
+            if (item >= 0) {  // an item is settled through its fan-out's counters
+                step->status = "running";
+                store::RunStore::update_step(tx, *step);
+            }
+            follow_ups = settle(tx, *run, *definition, target, *step, status, nlohmann::json(),
+                                skip ? "" : "evaluating the step: " + skip_or_error);
+            tx.commit();
+            publish(run_id, {{"kind", "step." + status}, {"step", step_id}});
+            enqueue(run_id, follow_ups);
+            return;
+        }
+        step->status = "running";
+        step->attempt = attempt;
+        step->next_attempt_ms = 0;
+        store::RunStore::update_step(tx, *step);
+        if (!resumed && item < 0)
+            store::RunStore::add_event(tx, run_id, "step.started",
+                                       {{"step", step_id}, {"attempt", attempt}}, step->id);
+        tx.commit();
+    } catch (const Error&) {
+        throw;
+    } catch (const std::exception&) {
+        c.pg.reset();
+        store::throw_from_pqxx("starting step " + step_id + " of run " + run_id);
+    }
+    if (!resumed && item < 0)
+        publish(run_id, {{"kind", "step.started"}, {"step", step_id}, {"attempt", attempt}});
+
+    // 2. Run the plugin, outside any transaction.
+    const std::string& uses =
+        target.role == StepRole::kCompensation ? target.step->compensate->uses : target.step->uses;
+    StepCall call;
+    call.run_id = run_id;
+    call.step_id = step_id;
+    call.item_index = item;
+    call.attempt = attempt;
+    call.idempotency_key = idempotency_key(run_id, step_id, item);
+    call.with = std::move(with);
+    call.resumed = resumed;
+    call.resume = std::move(resume);
+    call.should_stop = &ctx.should_stop;
+    StepResult result = execute(steps_.find(uses), uses, call,
+                                target.step->timeout.value_or(kDefaultTimeout));
+
+    // 3. Commit the outcome and queue what it unlocked.
+    std::string new_status;
+    try {
+        pqxx::work tx(*c.pg);
+        auto run = store::RunStore::lock_run(tx, run_id);
+        if (!run) return;
+        auto step = store::RunStore::lock_step(tx, run_id, step_id, item);
+        if (!step || step->attempt != attempt || step->status != "running") return;  // stale
+        if (is_run_final(run->status)) {  // a straggler of a finished run
+            step->status = "cancelled";
+            store::RunStore::update_step(tx, *step);
+            tx.commit();
+            return;
+        }
+        // A main step that ends while the run is failing or cancelling is recorded as it
+        // ended (so it can be compensated) but not retried.
+        const bool may_retry = may_start(run->status, target.role);
+        bool final = false;
+        std::string status, error;
+        nlohmann::json outputs;
+        switch (result.kind) {
+            case StepResult::Kind::kSucceeded:
+                final = true;
+                status = "succeeded";
+                outputs = redact_json(std::move(result.outputs));
+                break;
+            case StepResult::Kind::kFailed: {
+                workflow::RetryPolicy policy = target.step->retry.value_or(workflow::RetryPolicy{});
+                error = logging::redact(result.error);
+                if (may_retry && result.retryable && attempt < policy.attempts) {
+                    auto at = Clock::now() + policy.jittered(policy.delay_before(attempt + 1),
+                                                             random_unit());
+                    step->status = "retrying";
+                    step->error = error;
+                    step->next_attempt_ms = to_ms(at);
+                    follow_ups.push_back(Enqueue{run_id, step_id, item, attempt + 1, at});
+                } else {
+                    final = true;
+                    status = continues(target) ? "continued" : "failed";
+                }
+                break;
+            }
+            case StepResult::Kind::kWait:
+            case StepResult::Kind::kWaitEvent:
+            case StepResult::Kind::kStartChild:
+                if (!may_retry) {  // the run is stopping: waiting makes no sense any more
+                    final = true;
+                    status = "cancelled";
+                    break;
+                }
+                try {
+                    follow_ups = record_wait(tx, *run, *step, result);
+                } catch (const InputError& e) {
+                    final = true;
+                    status = continues(target) ? "continued" : "failed";
+                    error = logging::redact(e.what());
+                }
+                break;
+        }
+        if (final) {
+            new_status = status;
+            auto more = settle(tx, *run, *definition, target, *step, status, outputs, error);
+            follow_ups.insert(follow_ups.end(), more.begin(), more.end());
+        } else {
+            new_status = step->status;
+            store::RunStore::update_step(tx, *step);
+            if (item < 0 || step->status == "retrying")
+                store::RunStore::add_event(
+                    tx, run_id, "step." + step->status,
+                    {{"step", step_id}, {"item", item}, {"attempt", attempt},
+                     {"error", step->error.empty() ? nlohmann::json() : nlohmann::json(step->error)}},
+                    step->id);
+        }
+        tx.commit();
+    } catch (const Error&) {
+        throw;
+    } catch (const std::exception&) {
+        c.pg.reset();
+        store::throw_from_pqxx("recording step " + step_id + " of run " + run_id);
+    }
+    if (item < 0)
+        publish(run_id, {{"kind", "step." + new_status}, {"step", step_id}, {"attempt", attempt}});
+    enqueue(run_id, follow_ups);
+}
+
+RunEngine::Jobs RunEngine::settle(pqxx::work& tx, store::RunRow& run,
+                                  const workflow::WorkflowDefinition& definition,
+                                  const Target& target, store::StepRow& row,
+                                  const std::string& status, const nlohmann::json& outputs,
+                                  const std::string& error) {
+    if (row.item_index >= 0 && target.role == StepRole::kMain) {
+        store::ItemOutcome o;
+        o.row_id = row.id;
+        o.attempt = row.attempt;
+        o.status = status;
+        o.inputs = row.inputs;
+        o.outputs = status == "succeeded" ? outputs : nlohmann::json();
+        o.error = error;
+        o.stop = status == "failed";
+        auto done = store::RunStore::complete_item(tx, run.id, row.step_id, o);
+        if (!done.recorded) return {};
+        if (status != "succeeded")
+            store::RunStore::add_event(tx, run.id, "step." + status,
+                                       {{"step", row.step_id}, {"item", row.item_index},
+                                        {"attempt", row.attempt}, {"error", error}},
+                                       row.id);
+        Jobs jobs;
+        if (done.next >= 0) jobs = item_jobs(run.id, row.step_id, {done.next});
+        if (done.finished) {
+            auto more = collect_fan_out(tx, run, definition, *target.step);
+            jobs.insert(jobs.end(), more.begin(), more.end());
+        }
         return jobs;
     }
-    if (any_running) return jobs;
-
-    // Nothing runs and nothing more can start: the run is over.
-    std::vector<std::string> never_started;
-    std::string first_error;
-    nlohmann::json outputs = nlohmann::json::object();
-    for (auto& s : steps) {
-        if (s.item_index != -1) continue;
-        if (s.status == "pending") never_started.push_back(s.step_id);
-        if (s.status == "failed" && first_error.empty())
-            first_error = "step " + s.step_id + " failed: " + s.error;
-        if (s.status == "succeeded" || s.status == "continued") outputs[s.step_id] = s.outputs;
+    row.status = status;
+    row.outputs = outputs;
+    row.error = error;
+    row.next_attempt_ms = 0;
+    store::RunStore::update_step(tx, row);
+    store::RunStore::add_event(
+        tx, run.id, "step." + status,
+        {{"step", row.step_id}, {"item", row.item_index}, {"attempt", row.attempt},
+         {"error", error.empty() ? nlohmann::json() : nlohmann::json(error)}},
+        row.id);
+    if (target.role == StepRole::kCompensation && status == "succeeded") {
+        // The undone step (or item) now reads as compensated.
+        if (auto original = store::RunStore::lock_step(tx, run.id, target.step->id, row.item_index)) {
+            original->status = "compensated";
+            store::RunStore::update_step(tx, *original);
+        }
     }
-    store::RunStore::set_steps_status(tx, run.id, never_started, "cancelled");
-    std::string final_status = any_failed ? "failed" : "succeeded";
-    store::RunStore::set_run_status(tx, run.id, final_status, first_error);
-    tx.exec_params0("UPDATE workflow_runs SET outputs = $2::jsonb WHERE id = $1::uuid", run.id,
-                    outputs.dump());
-    store::RunStore::add_event(tx, run.id, "run." + final_status,
-                               {{"error", first_error.empty() ? nlohmann::json() : nlohmann::json(first_error)}});
+    return advance(tx, run, definition);
+}
+
+// --- waits -----------------------------------------------------------------------------
+
+RunEngine::Jobs RunEngine::record_wait(pqxx::work& tx, const store::RunRow& run,
+                                       store::StepRow& row, const StepResult& result) {
+    Jobs jobs;
+    row.status = "waiting";
+    row.error.clear();
+    switch (result.kind) {
+        case StepResult::Kind::kWait: {
+            auto at = result.resume_at.value_or(Clock::now());
+            row.next_attempt_ms = to_ms(at);
+            jobs.push_back(Enqueue{run.id, row.step_id, row.item_index, row.attempt, at});
+            break;
+        }
+        case StepResult::Kind::kWaitEvent: {
+            store::WaitRow wait;
+            wait.id = new_id();
+            wait.run_id = run.id;
+            wait.step_id = row.step_id;
+            wait.item_index = row.item_index;
+            wait.event = result.event;
+            wait.key = result.key;
+            wait.timeout_ms = result.resume_at ? to_ms(*result.resume_at) : 0;
+            // An event recorded since the run was created counts (it may have arrived
+            // while this step was getting ready); the lock orders us with emit_event().
+            store::RunStore::lock_event_key(tx, wait.event, wait.key);
+            if (auto seen = store::RunStore::find_event_since_run(tx, wait.event, wait.key, run.id)) {
+                wait.outcome = "event";
+                wait.payload = *seen;
+            }
+            store::RunStore::insert_wait(tx, wait);
+            row.next_attempt_ms = wait.timeout_ms;
+            if (!wait.outcome.empty())
+                jobs.push_back(Enqueue{run.id, row.step_id, row.item_index, row.attempt, Clock::now()});
+            else if (wait.timeout_ms > 0)
+                jobs.push_back(Enqueue{run.id, row.step_id, row.item_index, row.attempt,
+                                       *result.resume_at});
+            break;
+        }
+        case StepResult::Kind::kStartChild: {
+            if (!workflow_source_)
+                throw InputError("workflow.run: this process has no workflow source to find '" +
+                                 result.event + "' in");
+            auto child_definition = workflow_source_(result.event);
+            if (!child_definition)
+                throw InputError("workflow.run: no valid workflow named '" + result.event + "'");
+            workflow::EvalContext context;
+            context.env = &options_.env;
+            store::RunRow child;
+            child.inputs = workflow::InputResolver(*child_definition).resolve(result.outputs, context);
+            child.trigger_kind = "workflow";
+            child.trigger_ref = run.id + "/" + row.step_id;
+            child.parent_run_id = run.id;
+            child.parent_step = row.step_id;
+            child.dedupe_key = "workflow.run:" + row.id + ":" + std::to_string(row.attempt);
+            if (child_definition->concurrency)
+                child.concurrency_key =
+                    render_concurrency_key(*child_definition, child.inputs, options_.env);
+            child.id = new_id();
+            store::WaitRow wait;
+            wait.id = new_id();
+            wait.run_id = run.id;
+            wait.step_id = row.step_id;
+            wait.item_index = row.item_index;
+            wait.event = std::string(kChildFinishedEvent);
+            wait.key = child.id;
+            store::RunStore::insert_wait(tx, wait);
+            jobs = start_in(tx, *child_definition, child);
+            row.next_attempt_ms = 0;
+            row.outputs = {{"run_id", child.id}};  // shown while it waits
+            store::RunStore::add_event(tx, run.id, "step.child_started",
+                                       {{"step", row.step_id}, {"child", child.id},
+                                        {"workflow", child.workflow_name}},
+                                       row.id);
+            break;
+        }
+        default:
+            break;
+    }
+    store::RunStore::update_step(tx, row);
     return jobs;
 }
 
-void RunEngine::enqueue(const std::string& run_id, const std::vector<Enqueue>& jobs) {
+std::optional<nlohmann::json> RunEngine::resume_payload(pqxx::work& tx, const store::StepRow& row) {
+    auto wait = store::RunStore::find_wait(tx, row.run_id, row.step_id, row.item_index);
+    if (!wait) return nlohmann::json();  // a timer (wait.until): the plugin decides
+    if (wait->resolved) {
+        if (wait->outcome == "event")
+            return nlohmann::json{{"outcome", "event"}, {"payload", wait->payload}};
+        if (wait->outcome == "timeout") return nlohmann::json{{"outcome", "timeout"}};
+        return std::nullopt;  // cancelled
+    }
+    // Redis and this host may disagree on the time a little: a timeout job that fires up
+    // to 2 s early counts.
+    if (wait->timeout_ms > 0 && to_ms(Clock::now()) + 2000 >= wait->timeout_ms) {
+        store::RunStore::resolve_wait(tx, wait->id, "timeout", nlohmann::json());
+        return nlohmann::json{{"outcome", "timeout"}};
+    }
+    return std::nullopt;
+}
+
+EmitReport RunEngine::emit_event(const std::string& name, const std::string& key,
+                                 const nlohmann::json& payload) {
+    if (name.empty() || name.size() > 200 ||
+        std::any_of(name.begin(), name.end(), [](char ch) { return ch <= ' ' || ch > '~'; }))
+        throw InputError("invalid event name '" + name +
+                         "': printable characters without spaces, at most 200");
+    if (!payload.is_object()) throw InputError("an event's data must be a JSON object");
+    auto& c = connections();
+    EmitReport report;
+    Jobs jobs;
+    try {
+        pqxx::work tx(*c.pg);
+        store::RunStore::lock_event_key(tx, name, key);
+        report.event_id = store::RunStore::insert_event(tx, name, key, payload);
+        for (const auto& w : store::RunStore::resolve_waits_for_event(tx, name, key, payload)) {
+            jobs.push_back(Enqueue{w.run_id, w.step_id, w.item_index, w.step_attempt, Clock::now()});
+            store::RunStore::add_event(tx, w.run_id, "step.event_received",
+                                       {{"step", w.step_id}, {"item", w.item_index},
+                                        {"event", name}, {"event_id", report.event_id}});
+        }
+        tx.commit();
+    } catch (const Error&) {
+        throw;
+    } catch (const std::exception&) {
+        c.pg.reset();
+        store::throw_from_pqxx("emitting event " + name);
+    }
+    report.resumed = static_cast<int>(jobs.size());
+    for (const auto& j : jobs) enqueue(j.run_id, {j});
+    return report;
+}
+
+// --- operations ------------------------------------------------------------------------
+
+ReconcileReport RunEngine::reconcile(int max_runs) {
+    ReconcileReport report;
+    auto& c = connections();
+    std::vector<std::string> ids, keys;
+    {
+        pqxx::read_transaction tx(*c.pg);
+        ids = store::RunStore::active_run_ids(tx, max_runs);
+        keys = store::RunStore::keys_with_pending_runs(tx, 1000);
+    }
+    for (const auto& run_id : ids) {
+        ++report.runs_checked;
+        Jobs jobs;
+        {
+            pqxx::work tx(*c.pg);
+            auto run = store::RunStore::lock_run(tx, run_id);
+            if (!run || is_run_final(run->status) || run->status == "pending") continue;
+            auto definition = definition_of(*run);
+            for (const auto& s : store::RunStore::live_steps_of(tx, run_id)) {
+                if (s.status == "queued") {
+                    jobs.push_back(Enqueue{run_id, s.step_id, s.item_index, s.attempt + 1, std::nullopt});
+                } else if (s.status == "running") {
+                    jobs.push_back(Enqueue{run_id, s.step_id, s.item_index, s.attempt, std::nullopt});
+                } else if (s.status == "retrying") {
+                    jobs.push_back(Enqueue{run_id, s.step_id, s.item_index, s.attempt + 1,
+                                           from_ms(s.next_attempt_ms)});
+                } else if (s.status == "waiting") {
+                    auto wait = store::RunStore::find_wait(tx, run_id, s.step_id, s.item_index);
+                    if (!wait)  // a timer
+                        jobs.push_back(Enqueue{run_id, s.step_id, s.item_index, s.attempt,
+                                               from_ms(s.next_attempt_ms)});
+                    else if (wait->resolved)
+                        jobs.push_back(Enqueue{run_id, s.step_id, s.item_index, s.attempt,
+                                               Clock::now()});
+                    else if (wait->timeout_ms > 0)
+                        jobs.push_back(Enqueue{run_id, s.step_id, s.item_index, s.attempt,
+                                               from_ms(wait->timeout_ms)});
+                    // else: waits for its event, with nothing to time out
+                }
+            }
+            // A run whose steps are all settled but which is still unfinished (a crash
+            // inside advance cannot cause this, but an operator's edit could).
+            if (jobs.empty()) jobs = advance(tx, *run, *definition);
+            tx.commit();
+        }
+        report.jobs_enqueued += static_cast<int>(jobs.size());
+        enqueue(run_id, jobs);
+    }
+    // Pending runs whose key has a free slot (a slot is normally handed over when a run
+    // ends, in the same transaction; this is the safety net).
+    for (const auto& key : keys) {
+        Jobs jobs;
+        {
+            pqxx::work tx(*c.pg);
+            jobs = admit_pending(tx, key);
+            tx.commit();
+        }
+        report.jobs_enqueued += static_cast<int>(jobs.size());
+        enqueue("", jobs);
+    }
+    return report;
+}
+
+bool RunEngine::cancel(const std::string& run_id) {
+    auto& c = connections();
+    Jobs jobs;
+    std::vector<std::string> children;
+    {
+        pqxx::work tx(*c.pg);
+        auto run = store::RunStore::lock_run(tx, run_id);
+        if (!run) throw InputError("no run " + run_id, ErrorCode::kNotFound);
+        if (run->status != "running" && run->status != "pending" && run->status != "waiting")
+            return false;
+        auto definition = definition_of(*run);
+        tx.exec_params0("UPDATE workflow_runs SET cancel_requested_at = now() WHERE id = $1::uuid",
+                        run_id);
+        children = store::RunStore::active_children(tx, run_id);
+        store::RunStore::stop_fanouts(tx, run_id);
+        store::RunStore::cancel_idle_steps(tx, run_id);
+        store::RunStore::cancel_waits(tx, run_id);
+        if (run->status == "pending") {
+            store::RunStore::add_event(tx, run_id, "run.cancelled", nlohmann::json::object());
+            jobs = finish_run(tx, *run, "cancelled", "cancelled by request", nlohmann::json());
+        } else {
+            run->status = "cancelling";
+            run->error = "cancelled by request";
+            store::RunStore::set_run_status(tx, run_id, "cancelling", run->error);
+            store::RunStore::add_event(tx, run_id, "run.cancelling", nlohmann::json::object());
+            // Fan-outs whose items were all idle are finished now; the others finish when
+            // their running items do.
+            jobs = finish_stopped_fan_outs(tx, *run, *definition);
+            auto more = advance(tx, *run, *definition);
+            jobs.insert(jobs.end(), more.begin(), more.end());
+        }
+        tx.commit();
+    }
+    publish(run_id, {{"kind", "run.cancelling"}});
+    enqueue(run_id, jobs);
+    for (const auto& child : children) {
+        try {
+            cancel(child);
+        } catch (const Error& e) {
+            spdlog::warn("run {}: cancelling child run {} failed: {}", run_id, child, e.what());
+        }
+    }
+    return true;
+}
+
+void RunEngine::retry(const std::string& run_id) {
+    auto& c = connections();
+    Jobs jobs;
+    {
+        pqxx::work tx(*c.pg);
+        auto run = store::RunStore::lock_run(tx, run_id);
+        if (!run) throw InputError("no run " + run_id, ErrorCode::kNotFound);
+        if (run->status != "failed" && run->status != "cancelled")
+            throw InputError("run " + run_id + " is " + run->status +
+                             ": only failed or cancelled runs can be retried");
+        auto definition = definition_of(*run);
+        auto parents = store::RunStore::parents_of(tx, run_id);
+        for (const auto& s : parents)
+            if (is_compensation(s.step_id))
+                throw InputError("run " + run_id +
+                                 " ran compensations (its completed steps were undone): start a "
+                                 "new run instead of retrying it");
+        std::vector<std::string> reset;
+        for (auto& s : parents) {
+            Target t = target_of(*definition, s.step_id);
+            if (t.role == StepRole::kFailureHandler) {
+                // on_failure steps run again if the run fails again.
+                tx.exec_params0("DELETE FROM step_runs WHERE id = $1::uuid", s.id);
+                continue;
+            }
+            if (s.status == "failed" || s.status == "cancelled") {
+                s.status = "pending";
+                s.error.clear();
+                s.attempt = 0;
+                s.outputs = nlohmann::json();
+                store::RunStore::update_step(tx, s);
+                reset.push_back(s.step_id);
+            }
+        }
+        if (definition->concurrency && !run->concurrency_key.empty()) {
+            store::RunStore::lock_concurrency_key(tx, run->concurrency_key);
+            if (store::RunStore::count_active_runs(tx, run->concurrency_key) >=
+                definition->concurrency->limit)
+                throw InputError("run " + run_id + ": its concurrency key '" +
+                                 run->concurrency_key + "' has no free slot; retry it later");
+        }
+        run->status = "running";
+        store::RunStore::set_run_status(tx, run_id, "running");
+        tx.exec_params0(
+            "UPDATE workflow_runs SET finished_at = NULL, error = NULL, outputs = NULL, "
+            "failed_step = NULL, cancel_requested_at = NULL WHERE id = $1::uuid",
+            run_id);
+        run->error.clear();
+        run->failed_step.clear();
+        store::RunStore::add_event(tx, run_id, "run.retried", {{"steps", reset}});
+        jobs = advance(tx, *run, *definition);
+        tx.commit();
+    }
+    publish(run_id, {{"kind", "run.retried"}});
+    enqueue(run_id, jobs);
+}
+
+// --- queue and live updates ------------------------------------------------------------
+
+void RunEngine::enqueue(const std::string& run_id, const Jobs& jobs) {
     if (jobs.empty()) return;
     auto& c = connections();
     queue::RedisQueue q(*c.redis, options_.queue_prefix);
     std::vector<queue::NewJob> batch;
+    batch.reserve(jobs.size());
     for (const auto& e : jobs) {
+        const std::string& run = e.run_id.empty() ? run_id : e.run_id;
         queue::NewJob job;
         job.type = std::string(kStepJobType);
-        job.payload = nlohmann::json{{"run", run_id},
+        job.payload = nlohmann::json{{"run", run},
                                      {"step", e.step_id},
                                      {"item", e.item_index},
                                      {"attempt", e.attempt}}
                           .dump();
-        job.options.unique_key = unique_key(run_id, e.step_id, e.item_index, e.attempt, e.run_at);
+        job.options.unique_key = unique_key(run, e.step_id, e.item_index, e.attempt, e.run_at);
         job.options.run_at = e.run_at;
         // The queue retries only infrastructure failures (PostgreSQL unreachable and the
         // like); the step's own retry policy is applied by the run-time.
@@ -364,291 +931,15 @@ void RunEngine::publish(const std::string& run_id, const nlohmann::json& event) 
     }
 }
 
-void RunEngine::register_handler(worker::HandlerRegistry& handlers) {
-    handlers.add(std::string(kStepJobType), [this](const worker::JobContext& ctx) { perform(ctx); });
-}
-
-void RunEngine::perform(const worker::JobContext& ctx) {
-    const auto& p = ctx.payload;
-    if (!p.is_object() || !p.contains("run") || !p.contains("step"))
-        throw InputError("workflow.step job without run and step");
-    const std::string run_id = p["run"].get<std::string>();
-    const std::string step_id = p["step"].get<std::string>();
-    const int item = p.value("item", -1);
-    const int attempt = p.value("attempt", 1);
-    auto& c = connections();
-
-    // 1. Claim the attempt: decide to skip, or render the inputs and mark it running.
-    std::shared_ptr<const workflow::WorkflowDefinition> definition;
-    const workflow::StepDefinition* step_def = nullptr;
-    nlohmann::json with;
-    bool resumed = false;
-    std::vector<Enqueue> follow_ups;
-    std::vector<nlohmann::json> events;
-    try {
-        pqxx::work tx(*c.pg);
-        auto run = store::RunStore::lock_run(tx, run_id);
-        if (!run || run->status != "running") return;  // finished or cancelled meanwhile
-        definition = definition_of(*run);
-        step_def = definition->find_step(step_id);
-        if (step_def == nullptr) throw WorkError("run " + run_id + " has no step " + step_id);
-        auto step = store::RunStore::lock_step(tx, run_id, step_id, item);
-        if (!step || is_final(step->status) || step->status == "pending") return;
-        if (attempt < step->attempt) return;  // a newer attempt exists
-        resumed = step->status == "waiting";
-        auto steps = store::RunStore::steps_of(tx, run_id);
-        nlohmann::json steps_json = steps_context(steps);
-        nlohmann::json run_json = {{"id", run_id},
-                                   {"workflow", run->workflow_name},
-                                   {"version", run->workflow_version},
-                                   {"started_at", run->started_at}};
-        workflow::EvalContext ectx;
-        ectx.inputs = &run->inputs;
-        ectx.steps = &steps_json;
-        ectx.env = &options_.env;
-        ectx.secrets = &options_.secrets;
-        ectx.run = &run_json;
-
-        std::string skip_or_error;
-        bool skip = false;
-        try {
-            if (!resumed && step_def->condition &&
-                !truthy(step_def->condition->render(ectx).data()))
-                skip = true;
-            if (!skip) {
-                auto rendered = step_def->with.render(ectx);
-                step->inputs = rendered.redacted();
-                with = std::move(rendered).release();
-            }
-        } catch (const std::exception& e) {
-            skip_or_error = logging::redact(e.what());
-        }
-        if (skip || !skip_or_error.empty()) {
-            step->status = skip ? "skipped"
-                                : (step_def->on_error == workflow::OnError::kContinue ? "continued"
-                                                                                      : "failed");
-            step->error = skip ? "" : "evaluating the step: " + skip_or_error;
-            step->attempt = std::max(step->attempt, attempt);
-            store::RunStore::update_step(tx, *step);
-            for (auto& s : steps)
-                if (s.step_id == step_id && s.item_index == item) s = *step;
-            store::RunStore::add_event(tx, run_id, "step." + step->status,
-                                       {{"step", step_id}, {"error", step->error}}, step->id);
-            follow_ups = advance(tx, *run, *definition, steps);
-            tx.commit();
-            publish(run_id, {{"kind", "step." + step->status}, {"step", step_id}});
-            enqueue(run_id, follow_ups);
-            return;
-        }
-        step->status = "running";
-        step->attempt = attempt;
-        step->next_attempt_ms = 0;
-        store::RunStore::update_step(tx, *step);
-        if (!resumed)
-            store::RunStore::add_event(tx, run_id, "step.started",
-                                       {{"step", step_id}, {"attempt", attempt}}, step->id);
-        tx.commit();
-    } catch (const Error&) {
-        throw;
-    } catch (const std::exception&) {
-        c.pg.reset();
-        store::throw_from_pqxx("starting step " + step_id + " of run " + run_id);
-    }
-    if (!resumed) publish(run_id, {{"kind", "step.started"}, {"step", step_id}, {"attempt", attempt}});
-
-    // 2. Run the plugin, outside any transaction.
-    StepPlugin* plugin = steps_.find(step_def->uses);
-    auto timeout = step_def->timeout.value_or(std::chrono::hours(1));
-    StepCall call;
-    call.run_id = run_id;
-    call.step_id = step_id;
-    call.item_index = item;
-    call.attempt = attempt;
-    call.idempotency_key = run_id + ":" + step_id + (item >= 0 ? ":" + std::to_string(item) : "");
-    call.with = std::move(with);
-    call.deadline = Clock::now() + timeout;
-    call.resumed = resumed;
-    call.should_stop = &ctx.should_stop;
-    StepResult result;
-    if (plugin == nullptr) {
-        result = StepResult::failure("no plugin implements '" + step_def->uses + "'", false);
-    } else {
-        try {
-            result = plugin->run(call);
-        } catch (const InputError& e) {
-            result = StepResult::failure(logging::redact(e.what()), false);
-        } catch (const std::exception& e) {
-            result = StepResult::failure(logging::redact(e.what()), true);
-        }
-    }
-    if (result.kind == StepResult::Kind::kSucceeded && Clock::now() > call.deadline)
-        result = StepResult::failure("timed out: the attempt took longer than " +
-                                         std::to_string(timeout.count() / 1000) + "s",
-                                     true);
-
-    // 3. Commit the outcome and queue what it unlocked.
-    std::string new_status;
-    try {
-        pqxx::work tx(*c.pg);
-        auto run = store::RunStore::lock_run(tx, run_id);
-        if (!run) return;
-        auto step = store::RunStore::lock_step(tx, run_id, step_id, item);
-        if (!step || step->attempt != attempt || step->status != "running") return;  // stale
-        if (run->status != "running") {
-            step->status = "cancelled";
-            store::RunStore::update_step(tx, *step);
-            tx.commit();
-            return;
-        }
-        switch (result.kind) {
-            case StepResult::Kind::kSucceeded:
-                step->status = "succeeded";
-                step->outputs = scrub_secrets(result.outputs, options_.secrets);
-                step->error.clear();
-                break;
-            case StepResult::Kind::kWait: {
-                step->status = "waiting";
-                auto at = result.resume_at.value_or(Clock::now());
-                step->next_attempt_ms = to_ms(at);
-                follow_ups.push_back(Enqueue{step_id, item, attempt, at});
-                break;
-            }
-            case StepResult::Kind::kFailed: {
-                workflow::RetryPolicy policy = step_def->retry.value_or(workflow::RetryPolicy{});
-                step->error = scrub_secrets(result.error, options_.secrets).get<std::string>();
-                if (result.retryable && attempt < policy.attempts) {
-                    auto delay = policy.jittered(policy.delay_before(attempt + 1), random_unit());
-                    auto at = Clock::now() + delay;
-                    step->status = "retrying";
-                    step->next_attempt_ms = to_ms(at);
-                    follow_ups.push_back(Enqueue{step_id, item, attempt + 1, at});
-                } else {
-                    step->status = step_def->on_error == workflow::OnError::kContinue ? "continued"
-                                                                                      : "failed";
-                }
-                break;
-            }
-        }
-        store::RunStore::update_step(tx, *step);
-        store::RunStore::add_event(tx, run_id, "step." + step->status,
-                                   {{"step", step_id},
-                                    {"attempt", attempt},
-                                    {"error", step->error.empty() ? nlohmann::json() : nlohmann::json(step->error)}},
-                                   step->id);
-        new_status = step->status;
-        if (is_final(step->status)) {
-            auto steps = store::RunStore::steps_of(tx, run_id);
-            auto more = advance(tx, *run, *definition, steps);
-            follow_ups.insert(follow_ups.end(), more.begin(), more.end());
-        }
-        tx.commit();
-    } catch (const Error&) {
-        throw;
-    } catch (const std::exception&) {
-        c.pg.reset();
-        store::throw_from_pqxx("recording step " + step_id + " of run " + run_id);
-    }
-    publish(run_id, {{"kind", "step." + new_status}, {"step", step_id}, {"attempt", attempt}});
-    enqueue(run_id, follow_ups);
-}
-
-ReconcileReport RunEngine::reconcile(int max_runs) {
-    ReconcileReport report;
-    auto& c = connections();
-    std::vector<std::string> ids;
-    {
-        pqxx::read_transaction tx(*c.pg);
-        ids = store::RunStore::active_run_ids(tx, max_runs);
-    }
-    for (const auto& run_id : ids) {
-        ++report.runs_checked;
-        std::vector<Enqueue> jobs;
-        {
-            pqxx::work tx(*c.pg);
-            auto run = store::RunStore::lock_run(tx, run_id);
-            if (!run || run->status != "running") continue;
-            auto steps = store::RunStore::steps_of(tx, run_id);
-            for (const auto& s : steps) {
-                if (s.status == "queued")
-                    jobs.push_back(Enqueue{s.step_id, s.item_index, s.attempt + 1, std::nullopt});
-                else if (s.status == "running")
-                    jobs.push_back(Enqueue{s.step_id, s.item_index, s.attempt, std::nullopt});
-                else if (s.status == "retrying")
-                    jobs.push_back(Enqueue{s.step_id, s.item_index, s.attempt + 1,
-                                           Clock::time_point(std::chrono::milliseconds(s.next_attempt_ms))});
-                else if (s.status == "waiting")
-                    jobs.push_back(Enqueue{s.step_id, s.item_index, s.attempt,
-                                           Clock::time_point(std::chrono::milliseconds(s.next_attempt_ms))});
-            }
-            // A run whose steps are all settled but which is still marked running (a
-            // crash inside advance cannot cause this, but an operator's edit could).
-            if (jobs.empty()) {
-                auto definition = definition_of(*run);
-                jobs = advance(tx, *run, *definition, steps);
-            }
-            tx.commit();
-        }
-        report.jobs_enqueued += static_cast<int>(jobs.size());
-        enqueue(run_id, jobs);
-    }
-    return report;
-}
-
-bool RunEngine::cancel(const std::string& run_id) {
-    auto& c = connections();
-    {
-        pqxx::work tx(*c.pg);
-        auto run = store::RunStore::lock_run(tx, run_id);
-        if (!run) throw InputError("no run " + run_id, ErrorCode::kNotFound);
-        if (run->status != "running" && run->status != "pending" && run->status != "waiting")
-            return false;
-        std::vector<std::string> stop;
-        for (const auto& s : store::RunStore::steps_of(tx, run_id))
-            if (!is_final(s.status) && s.status != "running") stop.push_back(s.step_id);
-        store::RunStore::set_steps_status(tx, run_id, stop, "cancelled");
-        store::RunStore::set_run_status(tx, run_id, "cancelled", "cancelled by request");
-        tx.exec_params0("UPDATE workflow_runs SET cancel_requested_at = now() WHERE id = $1::uuid",
-                        run_id);
-        store::RunStore::add_event(tx, run_id, "run.cancelled", nlohmann::json::object());
-        tx.commit();
-    }
-    publish(run_id, {{"kind", "run.cancelled"}});
-    return true;
-}
-
-void RunEngine::retry(const std::string& run_id) {
-    auto& c = connections();
-    std::vector<Enqueue> jobs;
-    {
-        pqxx::work tx(*c.pg);
-        auto run = store::RunStore::lock_run(tx, run_id);
-        if (!run) throw InputError("no run " + run_id, ErrorCode::kNotFound);
-        if (run->status != "failed" && run->status != "cancelled")
-            throw InputError("run " + run_id + " is " + run->status +
-                             ": only failed or cancelled runs can be retried");
-        auto definition = definition_of(*run);
-        auto steps = store::RunStore::steps_of(tx, run_id);
-        std::vector<std::string> reset;
-        for (auto& s : steps) {
-            if (s.status == "failed" || s.status == "cancelled") {
-                s.status = "pending";
-                s.error.clear();
-                s.attempt = 0;
-                store::RunStore::update_step(tx, s);
-                reset.push_back(s.step_id);
-            }
-        }
-        store::RunStore::set_run_status(tx, run_id, "running");
-        tx.exec_params0(
-            "UPDATE workflow_runs SET finished_at = NULL, error = NULL, outputs = NULL "
-            "WHERE id = $1::uuid",
-            run_id);
-        store::RunStore::add_event(tx, run_id, "run.retried", {{"steps", reset}});
-        jobs = advance(tx, *run, *definition, steps);
-        tx.commit();
-    }
-    publish(run_id, {{"kind", "run.retried"}});
-    enqueue(run_id, jobs);
+WorkflowSource workflows_in_directory(std::string dir, const StepRegistry& steps) {
+    auto catalog = std::make_shared<const workflow::StepCatalog>(steps.catalog());
+    return [dir = std::move(dir), catalog](const std::string& name)
+               -> std::optional<workflow::WorkflowDefinition> {
+        workflow::Validator validator(*catalog);
+        auto directory = workflow::WorkflowDirectory::load(dir, validator);
+        if (const auto* found = directory.find(name)) return *found;
+        return std::nullopt;
+    };
 }
 
 void load_env_and_secrets(RuntimeOptions& options) {

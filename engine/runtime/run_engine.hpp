@@ -9,6 +9,16 @@
 // unlocked, in one transaction that holds the run's row lock. Retries follow the step's
 // policy (the next attempt is a delayed job); `on_error: continue` lets the run go on.
 //
+// A `for_each` step fans out: its collection (an inline list or a handle the run-time
+// reads page by page, collection_source.hpp) is recorded in step_fanouts, and item rows
+// are created in a window of at most `max_parallel` unfinished items — each finished item
+// claims the next in the same statement that records it — so a fan-out of any size needs
+// bounded memory and bounded rows per transaction. When a run fails, the `compensate`
+// steps of completed steps run one by one in reverse completion order, then the
+// workflow's `on_failure` steps; cancelling runs the compensations too. Steps may wait
+// for events (emit_event) and for child runs (workflow.run); runs with a `concurrency`
+// key beyond its limit wait as `pending` and start, oldest first, when a slot frees.
+//
 // Guarantees: nothing acknowledged is lost — PostgreSQL is the truth; if a process dies
 // between a commit and its enqueue, or Redis loses its data, reconcile() finds steps that
 // should have a live job and enqueues them again (jobs carry a unique key per step
@@ -21,14 +31,19 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
+#include <list>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
+#include "engine/queue/redis_connection.hpp"
+#include "engine/runtime/run_engine_detail.hpp"
 #include "engine/runtime/step_plugin.hpp"
 #include "engine/store/run_store.hpp"
 #include "engine/worker/job_handler.hpp"
@@ -60,11 +75,18 @@ struct StartRequest {
 struct StartedRun {
     std::string run_id;
     bool existing = false;  // the dedupe key matched an earlier run
+    bool pending = false;   // waiting for a concurrency slot of its key
 };
 
 struct ReconcileReport {
     int runs_checked = 0;
     int jobs_enqueued = 0;
+};
+
+/// What emit_event() did.
+struct EmitReport {
+    std::string event_id;
+    int resumed = 0;  // waiting steps it resumed
 };
 
 /// One line of a run's plan, for `run --dry-run`.
@@ -76,15 +98,30 @@ struct PlannedStep {
     nlohmann::json with;  // rendered where it depends only on inputs; else as written
 };
 
+/// Finds the current definition of a workflow by name (for workflow.run's child runs).
+using WorkflowSource =
+    std::function<std::optional<workflow::WorkflowDefinition>(const std::string& name)>;
+
 class RunEngine {
 public:
     static constexpr std::string_view kStepJobType = "workflow.step";
+    /// max_parallel of a for_each step that does not set it.
+    static constexpr int kDefaultMaxParallel = 32;
+    /// A for_each step's `results` output holds the items' outputs inline up to this many
+    /// items; a larger fan-out gets the handle {"$step_outputs": {"step": id}} instead.
+    static constexpr std::int64_t kMaxInlineResults = 1000;
+    /// The event a child run's end emits, keyed by the child's id (workflow.run waits on it).
+    static constexpr std::string_view kChildFinishedEvent = "workflow.finished";
 
     RunEngine(RuntimeOptions options, const StepRegistry& steps);
     ~RunEngine();
 
+    /// Where workflow.run finds child workflows. Without one, workflow.run steps fail.
+    void set_workflow_source(WorkflowSource source);
+
     /// Creates the run (committed) and enqueues its first steps. Throws InputError for
-    /// bad inputs (nothing is written).
+    /// bad inputs (nothing is written). With a `concurrency` key at its limit, the run is
+    /// created `pending` and starts when a slot frees.
     StartedRun start(const workflow::WorkflowDefinition& definition, const StartRequest& request);
 
     /// Validates inputs and lists the steps in order, without writing anything.
@@ -96,45 +133,158 @@ public:
     /// Registers perform() under kStepJobType.
     void register_handler(worker::HandlerRegistry& handlers);
 
-    /// Enqueues every step that should have a live job (queued, running, retrying or
-    /// waiting) in running runs; safe to run at any time, from any number of processes.
+    /// Enqueues every step that should have a live job (queued, running, retrying, a
+    /// resolved or timed wait) in unfinished runs, drives fan-outs and starts pending runs
+    /// whose key has a free slot; safe to run at any time, from any number of processes.
     ReconcileReport reconcile(int max_runs = 10000);
 
-    /// Stops a run: no new steps start, pending ones are cancelled. Returns false if the
-    /// run had already finished.
+    /// Stops a run: no new steps start, waiting and queued ones are cancelled, child runs
+    /// are cancelled, and once running steps finished the compensations of completed steps
+    /// run; the run ends `cancelled`. Returns false if the run had already finished (or is
+    /// already failing or cancelling).
     bool cancel(const std::string& run_id);
     /// Starts a failed run again from its failed steps (they get fresh attempts).
     void retry(const std::string& run_id);
+
+    /// Records an event and resumes every step waiting for (name, key) — wait.event steps
+    /// and anything else that waits with StepResult::wait_for_event. Committed before it
+    /// returns; a step that starts waiting later still sees an event recorded since its run
+    /// was created.
+    EmitReport emit_event(const std::string& name, const std::string& key,
+                          const nlohmann::json& payload);
 
     const RuntimeOptions& options() const { return options_; }
 
 private:
     struct Enqueue {
+        std::string run_id;  // empty: the run being worked on
         std::string step_id;
         int item_index = -1;
         int attempt = 1;
         std::optional<std::chrono::system_clock::time_point> run_at;
     };
-    struct ThreadConnections;
+    using Jobs = std::vector<Enqueue>;
+    /// One thread's connections (see connections()).
+    struct ThreadConnections {
+        std::unique_ptr<pqxx::connection> pg;
+        std::unique_ptr<queue::RedisConnection> redis;
+    };
+    /// What a fan-out's items render against; fixed once the fan-out started (its
+    /// upstream steps have finished), so cached per process.
+    struct ItemContext {
+        std::shared_ptr<const workflow::WorkflowDefinition> definition;
+        const workflow::StepDefinition* step = nullptr;
+        nlohmann::json inputs;
+        nlohmann::json steps;
+        nlohmann::json run;
+    };
+    using StepRole = detail::StepRole;
+    /// Which part of the definition a job's step row belongs to.
+    struct Target {
+        StepRole role = StepRole::kMain;
+        const workflow::StepDefinition* step = nullptr;  // for a compensation: the undone step
+    };
 
     ThreadConnections& connections();
     std::shared_ptr<const workflow::WorkflowDefinition> definition_of(const store::RunRow& run);
-    /// Queues the steps that became ready and finishes the run when nothing is left.
-    /// Runs inside `tx`, which holds the run's lock.
-    std::vector<Enqueue> advance(pqxx::work& tx, const store::RunRow& run,
-                                 const workflow::WorkflowDefinition& definition,
-                                 std::vector<store::StepRow>& steps);
-    void enqueue(const std::string& run_id, const std::vector<Enqueue>& jobs);
+    Target target_of(const workflow::WorkflowDefinition& definition, const std::string& step_id) const;
+
+    // run_engine.cpp: starting runs, regular steps, waits.
+    Jobs start_in(pqxx::work& tx, const workflow::WorkflowDefinition& definition,
+                  store::RunRow& run);
+    void perform_step(const worker::JobContext& ctx, const std::string& run_id,
+                      const std::string& step_id, int item, int attempt);
+    StepResult execute(const StepPlugin* plugin, const std::string& uses, StepCall& call,
+                       std::chrono::milliseconds timeout);
+    /// Records a step row's final status (an item through its fan-out's counters) and
+    /// advances the run. `row.attempt` is the attempt that ended.
+    Jobs settle(pqxx::work& tx, store::RunRow& run, const workflow::WorkflowDefinition& definition,
+                const Target& target, store::StepRow& row, const std::string& status,
+                const nlohmann::json& outputs, const std::string& error);
+    /// on_error: continue applies to main steps (and their items) only.
+    static bool continues(const Target& target) {
+        return target.role == StepRole::kMain && target.step != nullptr &&
+               target.step->on_error == workflow::OnError::kContinue;
+    }
+    /// Records a result that makes a step wait (a time, an event, a child run) on `row`;
+    /// returns the jobs that resume it.
+    Jobs record_wait(pqxx::work& tx, const store::RunRow& run, store::StepRow& row,
+                     const StepResult& result);
+    /// For a job that found its step waiting: whether it may resume now, and with what.
+    std::optional<nlohmann::json> resume_payload(pqxx::work& tx, const store::StepRow& row);
+    nlohmann::json steps_context(const std::vector<store::StepRow>& rows, bool all) const;
+    nlohmann::json run_context(const store::RunRow& run, bool failure) const;
+
+    // run_phases.cpp: what happens after a step finished.
+    /// Queues the steps that became ready, runs the failure phases, and finishes the run
+    /// when nothing is left. Runs inside `tx`, which holds the run's lock.
+    Jobs advance(pqxx::work& tx, store::RunRow& run, const workflow::WorkflowDefinition& definition);
+    Jobs advance_main(pqxx::work& tx, store::RunRow& run,
+                      const workflow::WorkflowDefinition& definition,
+                      std::vector<store::StepRow>& parents);
+    Jobs advance_failure(pqxx::work& tx, store::RunRow& run,
+                         const workflow::WorkflowDefinition& definition,
+                         std::vector<store::StepRow>& parents);
+    /// Creates and queues the next compensation, if any is left.
+    std::optional<Enqueue> next_compensation(pqxx::work& tx, const store::RunRow& run,
+                                             const workflow::WorkflowDefinition& definition,
+                                             std::vector<store::StepRow>& parents);
+    Jobs finish_run(pqxx::work& tx, store::RunRow& run, const std::string& status,
+                    const std::string& error, const nlohmann::json& outputs);
+    /// Starts pending runs of a concurrency key while it has free slots.
+    Jobs admit_pending(pqxx::work& tx, const std::string& key);
+
+    // fan_out.cpp: for_each steps.
+    void perform_fan_out(const worker::JobContext& ctx, const std::string& run_id,
+                         const std::string& step_id, int attempt);
+    void perform_item(const worker::JobContext& ctx, const std::string& run_id,
+                      const std::string& step_id, int item, int attempt);
+    /// Expands a queued for_each step: evaluates its collection, records the fan-out and
+    /// creates the first window of items.
+    Jobs expand(pqxx::work& tx, store::RunRow& run, const workflow::WorkflowDefinition& definition,
+                const workflow::StepDefinition& step, store::StepRow& parent);
+    /// Refills a running fan-out's window, or finishes it when every item is done.
+    Jobs drive(pqxx::work& tx, store::RunRow& run, const workflow::WorkflowDefinition& definition,
+               const workflow::StepDefinition& step, store::StepRow& parent);
+    Jobs finish_fan_out(pqxx::work& tx, store::RunRow& run,
+                        const workflow::WorkflowDefinition& definition,
+                        const workflow::StepDefinition& step, store::StepRow& parent,
+                        const store::FanoutRow& fanout, bool then_advance);
+    /// Finishes a fan-out whose last lane ended, if its row is still running (in `tx`,
+    /// which holds the run's lock).
+    Jobs collect_fan_out(pqxx::work& tx, store::RunRow& run,
+                         const workflow::WorkflowDefinition& definition,
+                         const workflow::StepDefinition& step);
+    /// Finishes the running fan-outs of a stopping run that have no unfinished item left.
+    Jobs finish_stopped_fan_outs(pqxx::work& tx, store::RunRow& run,
+                                 const workflow::WorkflowDefinition& definition);
+    /// Locks the run and drives the fan-out (after the last item finished).
+    void drive_fan_out(const std::string& run_id, const std::string& step_id);
+    std::shared_ptr<const ItemContext> item_context(const std::string& run_id,
+                                                    const std::string& step_id);
+    static Jobs item_jobs(const std::string& run_id, const std::string& step_id,
+                          const std::vector<std::int64_t>& indexes);
+
+    void enqueue(const std::string& run_id, const Jobs& jobs);
     void publish(const std::string& run_id, const nlohmann::json& event);
-    nlohmann::json steps_context(const std::vector<store::StepRow>& steps) const;
 
     RuntimeOptions options_;
     uint64_t serial_ = 0;  // identifies this engine's per-thread connections
     const StepRegistry& steps_;
     workflow::StepCatalog catalog_;
+    WorkflowSource workflow_source_;
     std::mutex definitions_mutex_;
     std::map<std::string, std::shared_ptr<const workflow::WorkflowDefinition>> definitions_;
+    // Item contexts, least recently used first; at most kItemContexts entries.
+    static constexpr size_t kItemContexts = 128;
+    std::mutex item_contexts_mutex_;
+    std::list<std::pair<std::string, std::shared_ptr<const ItemContext>>> item_context_lru_;
+    std::unordered_map<std::string, decltype(item_context_lru_)::iterator> item_contexts_;
 };
+
+/// A WorkflowSource that reads the workflows of `dir` (workflows_dir) at each call, so a
+/// child run starts with the definition current at that moment.
+WorkflowSource workflows_in_directory(std::string dir, const StepRegistry& steps);
 
 /// env.* and secrets.* from the process environment (ARTISTSAID_ENV_*, ARTISTSAID_SECRET_*)
 /// and systemd credentials ($CREDENTIALS_DIRECTORY). Every secret is also registered with

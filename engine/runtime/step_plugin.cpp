@@ -25,6 +25,24 @@ StepResult StepResult::wait_until(std::chrono::system_clock::time_point at) {
     return r;
 }
 
+StepResult StepResult::wait_for_event(std::string event, std::string key,
+                                      std::optional<std::chrono::system_clock::time_point> timeout_at) {
+    StepResult r;
+    r.kind = Kind::kWaitEvent;
+    r.event = std::move(event);
+    r.key = std::move(key);
+    r.resume_at = timeout_at;
+    return r;
+}
+
+StepResult StepResult::start_child(std::string workflow, nlohmann::json inputs) {
+    StepResult r;
+    r.kind = Kind::kStartChild;
+    r.event = std::move(workflow);
+    r.outputs = inputs.is_null() ? nlohmann::json::object() : std::move(inputs);
+    return r;
+}
+
 void StepRegistry::add(std::unique_ptr<StepPlugin> plugin) {
     std::string name = plugin->descriptor().name;
     if (!plugins_.emplace(name, std::move(plugin)).second)

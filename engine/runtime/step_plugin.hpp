@@ -28,22 +28,40 @@ struct StepCall {
     std::string idempotency_key;
     nlohmann::json with;  // the rendered `with:`, secrets in clear: never log it
     std::chrono::system_clock::time_point deadline;
-    /// True when this call resumes a step that asked to wait (wait.until, wait.event).
+    /// True when this call resumes a step that asked to wait (wait.until, wait.event,
+    /// workflow.run).
     bool resumed = false;
+    /// With `resumed`, what ended a wait for an event or a child run:
+    ///   {"outcome": "event", "payload": {...}}   the event arrived (its payload)
+    ///   {"outcome": "timeout"}                   the wait's timeout passed first
+    /// For a child run the payload is {"run_id", "status", "outputs", "error"}.
+    /// Null when the step waited for a time (wait.until).
+    nlohmann::json resume;
     const std::atomic<bool>* should_stop = nullptr;
 };
 
 struct StepResult {
-    enum class Kind { kSucceeded, kFailed, kWait };
+    /// kWait: call again at resume_at. kWaitEvent: call again when an event named
+    /// `event` with key `key` arrives (or at resume_at, a timeout, if set). kStartChild:
+    /// start a run of workflow `event` with inputs `outputs` and call again when it ends.
+    enum class Kind { kSucceeded, kFailed, kWait, kWaitEvent, kStartChild };
     Kind kind = Kind::kSucceeded;
     nlohmann::json outputs = nlohmann::json::object();
     std::string error;          // for kFailed; never contains secrets
     bool retryable = true;      // kFailed: false skips the remaining attempts
-    std::optional<std::chrono::system_clock::time_point> resume_at;  // kWait
+    std::optional<std::chrono::system_clock::time_point> resume_at;  // kWait, kWaitEvent
+    std::string event;  // kWaitEvent: the event name; kStartChild: the workflow name
+    std::string key;    // kWaitEvent: the correlation key
 
     static StepResult success(nlohmann::json outputs = nlohmann::json::object());
     static StepResult failure(std::string error, bool retryable = true);
     static StepResult wait_until(std::chrono::system_clock::time_point at);
+    /// Waits durably for an event (see RunEngine::emit_event); `timeout_at` unset: forever.
+    static StepResult wait_for_event(
+        std::string event, std::string key,
+        std::optional<std::chrono::system_clock::time_point> timeout_at = std::nullopt);
+    /// Starts a child run of `workflow` and waits until it ends.
+    static StepResult start_child(std::string workflow, nlohmann::json inputs);
 };
 
 /// A step type's implementation. Thread-safety: run() is called from many threads.

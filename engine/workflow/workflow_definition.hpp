@@ -23,7 +23,7 @@ enum class CatchUp { kNone, kLatest, kAll };
 std::string_view to_string(CatchUp value) noexcept;
 
 struct ScheduleTrigger {
-    std::string cron;              // 5 fields or a macro such as @daily (shape-checked only)
+    std::string cron;              // 5 fields or a macro such as @daily (schedule::CronSchedule)
     std::string timezone = "UTC";  // IANA name, e.g. Europe/Berlin
     CatchUp catch_up = CatchUp::kNone;
     SourceLocation where;

@@ -21,9 +21,9 @@ struct ParseResult {
 
 /// Reads the structure of a workflow file: YAML syntax, known keys (with did-you-mean),
 /// node kinds and scalar types (YAML 1.2 core schema: `42` is an integer, `"42"` a string),
-/// identifiers, durations, choices, the cron shape, and the syntax of every `${{ }}`
-/// expression. Cross-references (uses, needs, with:, expression names and types) are the
-/// Validator's job.
+/// identifiers, durations, choices, cron expressions and time zones (by engine/schedule),
+/// and the syntax of every `${{ }}` expression. Cross-references (uses, needs, with:,
+/// expression names and types) are the Validator's job.
 ///
 /// Thread-safety: stateless apart from its limits; parse() may run concurrently.
 class WorkflowParser {

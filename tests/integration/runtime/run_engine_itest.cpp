@@ -10,15 +10,7 @@
 #include <thread>
 
 #include "engine/core/error.hpp"
-#include "engine/runtime/builtin_steps.hpp"
-#include "engine/runtime/run_engine.hpp"
-#include "engine/store/migrator.hpp"
-#include "engine/workflow/validator.hpp"
-#include "tests/integration/runtime/test_steps.hpp"
-#include "tests/support/child_process.hpp"
-#include "tests/support/redis_guard.hpp"
-#include "tests/support/temp_database.hpp"
-#include "tests/support/test_env.hpp"
+#include "tests/integration/runtime/runtime_fixture.hpp"
 
 using namespace artistsaid;
 using namespace std::chrono_literals;
@@ -27,77 +19,7 @@ using test::eventually;
 
 namespace {
 
-std::string runtime_worker_binary() {
-    const char* path = std::getenv("ARTISTSAID_TEST_RUNTIME_WORKER");
-    REQUIRE_MESSAGE(path != nullptr, "ARTISTSAID_TEST_RUNTIME_WORKER is not set (run via CTest)");
-    return path;
-}
-
-struct Fixture {
-    test::TempDatabase db;
-    test::RedisPrefixGuard guard;
-    runtime::StepRegistry steps;
-    workflow::StepCatalog catalog;
-    std::unique_ptr<runtime::RunEngine> engine;
-    std::vector<std::unique_ptr<ChildProcess>> workers;
-
-    Fixture() {
-        store::Migrator(db.url(), std::filesystem::path(test::source_dir()) / "migrations").up();
-        test::create_test_step_tables(db.url());
-        runtime::register_builtin_steps(steps);
-        test::register_test_steps(steps, db.url());
-        catalog = steps.catalog();
-        runtime::RuntimeOptions o;
-        o.database_url = db.url();
-        o.redis_url = test::redis_url();
-        o.queue_prefix = guard.prefix();
-        engine = std::make_unique<runtime::RunEngine>(o, steps);
-    }
-
-    workflow::WorkflowDefinition workflow(const std::string& yaml) const {
-        workflow::Validator validator(catalog);
-        auto result = validator.validate(yaml, "test.yaml");
-        INFO(result.diagnostics.size() << " diagnostics");
-        REQUIRE(result.ok());
-        return *result.definition;
-    }
-
-    std::unique_ptr<ChildProcess> start_worker(std::vector<std::string> extra = {}) {
-        std::vector<std::string> args{"redis=" + test::redis_url(), "db=" + db.url(),
-                                      "prefix=" + guard.prefix()};
-        args.insert(args.end(), extra.begin(), extra.end());
-        return std::make_unique<ChildProcess>(runtime_worker_binary(), args);
-    }
-
-    long long scalar(const std::string& sql) {
-        pqxx::connection c(db.url());
-        pqxx::read_transaction tx(c);
-        return tx.exec1(sql)[0].as<long long>();
-    }
-    std::string run_status(const std::string& id) {
-        pqxx::connection c(db.url());
-        pqxx::read_transaction tx(c);
-        return tx.exec_params1("SELECT status FROM workflow_runs WHERE id = $1::uuid", id)[0]
-            .as<std::string>();
-    }
-    std::map<std::string, std::string> step_statuses(const std::string& id) {
-        pqxx::connection c(db.url());
-        pqxx::read_transaction tx(c);
-        std::map<std::string, std::string> out;
-        for (const auto& r : tx.exec_params(
-                 "SELECT step_id, status FROM step_runs WHERE run_id = $1::uuid", id))
-            out[r[0].as<std::string>()] = r[1].as<std::string>();
-        return out;
-    }
-    bool finished(const std::string& id, std::chrono::milliseconds timeout = 30s) {
-        return eventually(
-            [&] {
-                auto s = run_status(id);
-                return s == "succeeded" || s == "failed" || s == "cancelled";
-            },
-            timeout);
-    }
-};
+using Fixture = test::RuntimeFixture;
 
 const char* kDiamond = R"(
 name: diamond

@@ -1,6 +1,7 @@
 // A worker process for the run-time's integration tests: the real Launcher and RunEngine,
 // the built-in steps and the test steps of test_steps.hpp.
-// Arguments: key=value pairs for redis, db, prefix, concurrency, lease_ms, reconcile_ms.
+// Arguments: key=value pairs for redis, db, prefix, concurrency, lease_ms, reconcile_ms,
+// workflows (a directory of child workflows for workflow.run).
 #include <map>
 #include <string>
 #include <thread>
@@ -33,6 +34,8 @@ int main(int argc, char** argv) {
     ro.redis_url = args["redis"];
     ro.queue_prefix = args["prefix"];
     runtime::RunEngine engine(ro, steps);
+    if (args.count("workflows"))
+        engine.set_workflow_source(runtime::workflows_in_directory(args["workflows"], steps));
 
     worker::WorkerOptions wo;
     wo.redis_url = args["redis"];

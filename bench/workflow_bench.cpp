@@ -1,0 +1,378 @@
+#include "bench/workflow_bench.hpp"
+
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <fstream>
+#include <pqxx/pqxx>
+#include <sstream>
+#include <thread>
+
+#include "engine/core/error.hpp"
+#include "engine/core/id.hpp"
+#include "engine/queue/redis_connection.hpp"
+#include "engine/runtime/builtin_steps.hpp"
+#include "engine/runtime/run_engine.hpp"
+#include "engine/store/migrator.hpp"
+#include "engine/workflow/validator.hpp"
+
+extern char** environ;
+
+namespace artistsaid::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+const char* kLinear5 = R"(
+name: bench-linear5
+description: Five no-op steps in a row.
+steps:
+  - id: s1
+    uses: log
+    with: { message: s1, level: debug }
+  - id: s2
+    needs: [s1]
+    uses: log
+    with: { message: s2, level: debug }
+  - id: s3
+    needs: [s2]
+    uses: log
+    with: { message: s3, level: debug }
+  - id: s4
+    needs: [s3]
+    uses: log
+    with: { message: s4, level: debug }
+  - id: s5
+    needs: [s4]
+    uses: log
+    with: { message: s5, level: debug }
+)";
+
+const char* kFanout100 = R"(
+name: bench-fanout100
+description: One step, then a for_each of 100 no-op items.
+steps:
+  - id: split
+    uses: collection.range
+    with: { count: 100 }
+  - id: each
+    needs: [split]
+    for_each: "${{ steps.split.outputs.items }}"
+    max_parallel: 100
+    uses: log
+    with: { message: "item ${{ item }}", level: debug }
+)";
+
+const char* kForEach = R"(
+name: bench-foreach
+description: A for_each over N no-op items.
+inputs:
+  n: { type: integer, required: true }
+steps:
+  - id: range
+    uses: collection.range
+    with: { count: "${{ inputs.n }}" }
+  - id: fan
+    needs: [range]
+    for_each: "${{ steps.range.outputs.items }}"
+    max_parallel: MAX_PARALLEL
+    uses: log
+    with: { message: "item ${{ item }}", level: debug }
+)";
+
+long status_kib(pid_t pid, const std::string& field) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.rfind(field + ":", 0) == 0) {
+            std::istringstream fields(line.substr(field.size() + 1));
+            long kib = -1;
+            fields >> kib;
+            return kib;
+        }
+    }
+    return -1;
+}
+
+// The URL of another database on the same server: postgresql://…/db?params or key=value.
+std::string with_database(const std::string& url, const std::string& db) {
+    auto scheme_end = url.find("://");
+    if (scheme_end == std::string::npos) return url + " dbname=" + db;
+    auto path = url.find('/', scheme_end + 3);
+    auto query = url.find('?');
+    std::string params = query == std::string::npos ? "" : url.substr(query);
+    std::string base = path == std::string::npos ? url.substr(0, query) : url.substr(0, path);
+    return base + "/" + db + params;
+}
+
+// A database of the benchmark's own, migrated; dropped on destruction.
+class BenchDatabase {
+public:
+    BenchDatabase(const std::string& admin_url, const std::filesystem::path& migrations)
+        : admin_url_(admin_url), name_("aa_bench_" + new_id().substr(24)) {
+        try {
+            pqxx::connection admin(admin_url_);
+            pqxx::nontransaction tx(admin);
+            tx.exec0("CREATE DATABASE " + tx.quote_name(name_));
+        } catch (const pqxx::sql_error& e) {
+            throw UnavailableError(std::string("bench workflow needs a role that may create "
+                                               "a database of its own: ") +
+                                   e.what());
+        }
+        url_ = with_database(admin_url_, name_);
+        store::Migrator(url_, migrations).up();
+    }
+    ~BenchDatabase() {
+        try {
+            pqxx::connection admin(admin_url_);
+            pqxx::nontransaction tx(admin);
+            tx.exec0("DROP DATABASE IF EXISTS " + tx.quote_name(name_) + " WITH (FORCE)");
+        } catch (const std::exception&) {
+            // Best effort: the name says what it is.
+        }
+    }
+    BenchDatabase(const BenchDatabase&) = delete;
+    BenchDatabase& operator=(const BenchDatabase&) = delete;
+    const std::string& url() const { return url_; }
+
+private:
+    std::string admin_url_, name_, url_;
+};
+
+// `artistsaid worker` of the same binary; SIGTERM and reaped on destruction.
+class WorkerProcess {
+public:
+    WorkerProcess(const WorkflowBenchOptions& o, const std::string& database_url,
+                  const std::string& prefix) {
+        std::vector<std::string> args{o.worker_binary, "worker", "--queues", "workflows",
+                                      "--concurrency", std::to_string(o.concurrency)};
+        std::vector<std::string> env{"ARTISTSAID_DATABASE_URL=" + database_url,
+                                     "ARTISTSAID_REDIS_URL=" + o.redis_url,
+                                     "ARTISTSAID_QUEUE_PREFIX=" + prefix,
+                                     "ARTISTSAID_LOG_LEVEL=warn", "ARTISTSAID_LOG_FORMAT=text"};
+        for (char** e = environ; *e != nullptr; ++e)
+            if (std::string(*e).rfind("ARTISTSAID_", 0) != 0) env.emplace_back(*e);
+        std::vector<char*> argv, envp;
+        for (auto& a : args) argv.push_back(a.data());
+        argv.push_back(nullptr);
+        for (auto& e : env) envp.push_back(e.data());
+        envp.push_back(nullptr);
+        if (posix_spawn(&pid_, o.worker_binary.c_str(), nullptr, nullptr, argv.data(),
+                        envp.data()) != 0)
+            throw WorkError("cannot start the worker process " + o.worker_binary);
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));  // connected and idle
+    }
+    ~WorkerProcess() {
+        ::kill(pid_, SIGTERM);
+        int status = 0;
+        for (int i = 0; i < 500 && ::waitpid(pid_, &status, WNOHANG) == 0; ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        if (::waitpid(pid_, &status, WNOHANG) == 0) {
+            ::kill(pid_, SIGKILL);
+            ::waitpid(pid_, &status, 0);
+        }
+    }
+    WorkerProcess(const WorkerProcess&) = delete;
+    WorkerProcess& operator=(const WorkerProcess&) = delete;
+    pid_t pid() const { return pid_; }
+
+private:
+    pid_t pid_ = -1;
+};
+
+void delete_prefix(const std::string& redis_url, const std::string& prefix) {
+    queue::RedisConnection conn(queue::RedisEndpoint::parse(redis_url), std::chrono::seconds(5),
+                                std::chrono::seconds(30));
+    for (const std::string& pattern : {"{" + prefix + ":*", prefix + ":*"}) {
+        std::string cursor = "0";
+        do {
+            auto reply = conn.command({"SCAN", cursor, "MATCH", pattern, "COUNT", "10000"});
+            cursor = reply.view()[0].string();
+            std::vector<std::string> del{"UNLINK"};
+            for (size_t i = 0; i < reply.view()[1].size(); ++i)
+                del.push_back(reply.view()[1][i].string());
+            if (del.size() > 1) conn.command(del);
+        } while (cursor != "0");
+    }
+}
+
+workflow::WorkflowDefinition compile(const workflow::StepCatalog& catalog, const std::string& yaml) {
+    workflow::Validator validator(catalog);
+    auto result = validator.validate(yaml, "bench.yaml");
+    if (!result.ok())
+        throw Error(ErrorCode::kInternal, "a benchmark workflow does not validate: " +
+                                              result.diagnostics.render());
+    return *result.definition;
+}
+
+// Waits until `count` runs of `workflow` finished; returns their span in seconds (first
+// created → last finished, by the database's clock) and fails unless all succeeded.
+double wait_for_runs(pqxx::connection& db, const std::string& workflow, long long count,
+                     std::chrono::minutes limit) {
+    auto deadline = Clock::now() + limit;
+    for (;;) {
+        pqxx::read_transaction tx(db);
+        auto r = tx.exec_params1(
+            "SELECT count(*) FILTER (WHERE status IN ('succeeded', 'failed', 'cancelled')), "
+            "count(*) FILTER (WHERE status = 'succeeded'), "
+            "coalesce(extract(epoch FROM max(finished_at) - min(created_at)), 0) "
+            "FROM workflow_runs WHERE workflow_name = $1",
+            workflow);
+        long long done = r[0].as<long long>();
+        if (done >= count) {
+            if (r[1].as<long long>() != count)
+                throw WorkError("bench: " + std::to_string(count - r[1].as<long long>()) +
+                                " run(s) of " + workflow + " did not succeed");
+            return r[2].as<double>();
+        }
+        if (Clock::now() > deadline)
+            throw WorkError("bench: " + workflow + " did not finish within " +
+                            std::to_string(limit.count()) + " minutes (" + std::to_string(done) +
+                            " of " + std::to_string(count) + " runs)");
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+}
+
+// Starts `runs` runs of `definition` from `starters` threads.
+void start_runs(runtime::RunEngine& engine, const workflow::WorkflowDefinition& definition,
+                const nlohmann::json& inputs, int runs, int starters) {
+    std::atomic<int> next{0};
+    std::atomic<bool> failed{false};
+    std::string error;
+    std::mutex error_mutex;
+    std::vector<std::thread> threads;
+    for (int t = 0; t < starters; ++t) {
+        threads.emplace_back([&] {
+            runtime::StartRequest request;
+            request.inputs = inputs;
+            request.trigger_kind = "api";
+            while (!failed && next++ < runs) {
+                try {
+                    engine.start(definition, request);
+                } catch (const std::exception& e) {
+                    std::lock_guard lock(error_mutex);
+                    error = e.what();
+                    failed = true;
+                }
+            }
+        });
+    }
+    for (auto& t : threads) t.join();
+    if (failed) throw WorkError("bench: starting runs failed: " + error);
+}
+
+nlohmann::json throughput_phase(runtime::RunEngine& engine, pqxx::connection& db,
+                                const workflow::WorkflowDefinition& definition, int runs,
+                                int starters) {
+    auto t = Clock::now();
+    start_runs(engine, definition, nlohmann::json::object(), runs, starters);
+    double start_seconds = std::chrono::duration<double>(Clock::now() - t).count();
+    double seconds = wait_for_runs(db, definition.name, runs, std::chrono::minutes(15));
+    // Each run's latency (created → finished): small when starting runs is the bound,
+    // growing when runs wait in the queue for the worker.
+    pqxx::read_transaction tx(db);
+    auto latency = tx.exec_params1(
+        "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM finished_at - "
+        "created_at)) * 1000, max(extract(epoch FROM finished_at - created_at)) * 1000 "
+        "FROM workflow_runs WHERE workflow_name = $1",
+        definition.name);
+    return {{"runs", runs},
+            {"seconds", seconds},
+            {"start_seconds", start_seconds},
+            {"latency_p50_ms", latency[0].as<double>()},
+            {"latency_max_ms", latency[1].as<double>()},
+            {"runs_per_s", seconds > 0 ? static_cast<long long>(runs / seconds) : 0}};
+}
+
+}  // namespace
+
+nlohmann::json run_workflow_bench(const WorkflowBenchOptions& o) {
+    if (o.runs < 10 || o.runs > 1'000'000) throw InputError("--runs must be 10..1000000");
+    if (o.items < 0 || o.items > 100'000'000) throw InputError("--items must be 0..100000000");
+    if (o.concurrency < 1 || o.concurrency > 1024)
+        throw InputError("--concurrency must be 1..1024");
+    if (o.max_parallel < 1 || o.max_parallel > 10'000)
+        throw InputError("--max-parallel must be 1..10000");
+
+    BenchDatabase database(o.database_url, o.migrations_dir);
+    const std::string prefix = "bench-wf-" + new_id().substr(24);
+    nlohmann::json out;
+    out["cores"] = std::thread::hardware_concurrency();
+    out["concurrency"] = o.concurrency;
+    out["prefix"] = prefix;
+    try {
+        runtime::StepRegistry steps;
+        runtime::register_builtin_steps(steps);
+        const auto catalog = steps.catalog();
+        runtime::RuntimeOptions ro;
+        ro.database_url = database.url();
+        ro.redis_url = o.redis_url;
+        ro.queue_prefix = prefix;
+        runtime::RunEngine engine(ro, steps);
+        pqxx::connection db(database.url());
+        {
+            pqxx::read_transaction tx(db);
+            out["postgres_version"] = tx.exec1("SHOW server_version")[0].as<std::string>();
+        }
+
+        {
+            WorkerProcess worker(o, database.url(), prefix);
+            out["worker_rss_idle_kib"] = status_kib(worker.pid(), "VmRSS");
+            // 1. Runs of a 5-step linear workflow of no-op steps.
+            auto linear = throughput_phase(engine, db, compile(catalog, kLinear5), o.runs,
+                                           o.starters);
+            out["linear5_runs"] = linear["runs"];
+            out["linear5_seconds"] = linear["seconds"];
+            out["linear5_runs_per_s"] = linear["runs_per_s"];
+            out["linear5_start_seconds"] = linear["start_seconds"];
+            out["linear5_latency_p50_ms"] = linear["latency_p50_ms"];
+            out["linear5_latency_max_ms"] = linear["latency_max_ms"];
+            out["linear5_steps_per_s"] = linear["runs_per_s"].get<long long>() * 5;
+            // 2. Runs of a 1→100 fan-out (one step, then a for_each of 100 no-op items).
+            const int fanout_runs = std::max(10, o.runs / 10);
+            auto fanout = throughput_phase(engine, db, compile(catalog, kFanout100), fanout_runs,
+                                           o.starters);
+            out["fanout100_runs"] = fanout["runs"];
+            out["fanout100_seconds"] = fanout["seconds"];
+            out["fanout100_runs_per_s"] = fanout["runs_per_s"];
+            out["fanout100_latency_p50_ms"] = fanout["latency_p50_ms"];
+            out["fanout100_items_per_s"] = fanout["runs_per_s"].get<long long>() * 100;
+        }
+
+        // 3. One for_each over many no-op items, with a fresh worker for its peak RSS.
+        out["foreach_items"] = o.items;
+        out["foreach_max_parallel"] = o.max_parallel;
+        if (o.items > 0) {
+            std::string yaml = kForEach;
+            yaml.replace(yaml.find("MAX_PARALLEL"), 12, std::to_string(o.max_parallel));
+            auto definition = compile(catalog, yaml);
+            WorkerProcess worker(o, database.url(), prefix);
+            out["foreach_worker_rss_idle_kib"] = status_kib(worker.pid(), "VmRSS");
+            runtime::StartRequest request;
+            request.inputs = {{"n", o.items}};
+            request.trigger_kind = "api";
+            auto run = engine.start(definition, request);
+            double span = wait_for_runs(db, definition.name, 1, std::chrono::minutes(90));
+            pqxx::read_transaction tx(db);
+            auto fan = tx.exec_params1(
+                "SELECT extract(epoch FROM finished_at - started_at) FROM step_runs "
+                "WHERE run_id = $1::uuid AND step_id = 'fan' AND item_index = -1",
+                run.run_id);
+            double seconds = fan[0].as<double>();
+            out["foreach_seconds"] = seconds;
+            out["foreach_run_seconds"] = span;
+            out["foreach_items_per_s"] = static_cast<long long>(o.items / seconds);
+            out["foreach_peak_rss_kib"] = status_kib(worker.pid(), "VmHWM");
+        }
+    } catch (...) {
+        delete_prefix(o.redis_url, prefix);
+        throw;
+    }
+    delete_prefix(o.redis_url, prefix);
+    return out;
+}
+
+}  // namespace artistsaid::bench
