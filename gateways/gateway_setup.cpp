@@ -3,7 +3,9 @@
 #include <yaml-cpp/yaml.h>
 
 #include "engine/core/error.hpp"
+#include "engine/core/duration.hpp"
 #include "gateways/sandbox/sandbox_gateway.hpp"
+#include "gateways/stripe/stripe_gateway.hpp"
 
 namespace artistsaid::gateways {
 namespace {
@@ -55,13 +57,53 @@ nlohmann::json load_gateway_settings(const std::string& path) {
     return to_json(root, path);
 }
 
+namespace {
+
+// The value of the secret named by `section[key]`; InputError naming the secret if unset.
+std::string secret_named(const nlohmann::json& section, const std::string& gateway,
+                         const std::string& key, const nlohmann::json& secrets) {
+    if (!section.contains(key) || !section[key].is_string()) {
+        throw InputError("gateways: " + gateway + "." + key + " must name a secret");
+    }
+    std::string name = section[key].get<std::string>();
+    if (!secrets.contains(name) || !secrets[name].is_string() ||
+        secrets[name].get<std::string>().empty()) {
+        throw InputError("gateways: " + gateway + " needs the secret " + name +
+                         " (ARTISTSAID_SECRET_" + name + " or $CREDENTIALS_DIRECTORY/" + name +
+                         ")");
+    }
+    return secrets[name].get<std::string>();
+}
+
+std::chrono::milliseconds duration_of(const nlohmann::json& section, const std::string& key,
+                                      std::chrono::milliseconds fallback) {
+    if (!section.contains(key)) return fallback;
+    return parse_duration(section[key].get<std::string>());
+}
+
+}  // namespace
+
 void register_gateways(GatewayRegistry& registry, const nlohmann::json& settings,
-                       const nlohmann::json& /*secrets*/, const std::string& database_url) {
+                       const nlohmann::json& secrets, const std::string& database_url) {
     check_keys(settings, "gateways", {"routing", "sandbox", "stripe", "paypal"});
     nlohmann::json sandbox = settings.value("sandbox", nlohmann::json::object());
     check_keys(sandbox, "sandbox", {"enabled"});
     if (sandbox.value("enabled", std::string("true")) != "false" && !database_url.empty()) {
         registry.add(std::make_unique<SandboxGateway>(database_url));
+    }
+    if (settings.contains("stripe")) {
+        const auto& section = settings["stripe"];
+        check_keys(section, "stripe", {"base_url", "api_key_secret", "api_version", "timeout",
+                                       "max_attempts"});
+        StripeSettings stripe;
+        stripe.base_url = section.value("base_url", stripe.base_url);
+        stripe.api_version = section.value("api_version", stripe.api_version);
+        stripe.api_key = secret_named(section, "stripe", "api_key_secret", secrets);
+        stripe.attempt_timeout = duration_of(section, "timeout", stripe.attempt_timeout);
+        if (section.contains("max_attempts")) {
+            stripe.max_attempts = std::stoi(section["max_attempts"].get<std::string>());
+        }
+        registry.add(std::make_unique<StripeGateway>(stripe));
     }
     auto routing = GatewayRouting::from_json(settings.value("routing", nlohmann::json()));
     if (!settings.contains("routing")) routing.set_default("sandbox");

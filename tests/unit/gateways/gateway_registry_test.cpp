@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/core/error.hpp"
+#include "gateways/gateway_setup.hpp"
 
 using namespace artistsaid;
 using namespace artistsaid::gateways;
@@ -93,4 +94,24 @@ TEST_CASE("Gateways.Status.NamesRoundTrip") {
     CHECK_FALSE(result.is_final());
     result.retryable = false;
     CHECK(result.is_final());
+}
+
+TEST_CASE("Gateways.Setup.StripeFromSettingsAndSecrets") {
+    auto settings = nlohmann::json::parse(
+        R"({"routing": {"default": "stripe"}, "stripe": {"api_key_secret": "STRIPE_KEY",
+            "timeout": "10s"}})");
+    GatewayRegistry registry;
+    register_gateways(registry, settings, {{"STRIPE_KEY", "sk_test_abcdef123456"}}, "");
+    CHECK(registry.names() == std::vector<std::string>{"stripe"});
+    CHECK(registry.choose(std::nullopt, Currency::from_code("EUR")).name() == "stripe");
+
+    GatewayRegistry missing;
+    CHECK_THROWS_WITH_AS(register_gateways(missing, settings, nlohmann::json::object(), ""),
+                         doctest::Contains("needs the secret STRIPE_KEY"), InputError);
+    auto typo = nlohmann::json::parse(R"({"stripe": {"api_key": "sk_live_x"}})");
+    CHECK_THROWS_WITH_AS(register_gateways(missing, typo, nlohmann::json::object(), ""),
+                         doctest::Contains("unknown key 'stripe.api_key'"), InputError);
+    CHECK_THROWS_AS(register_gateways(missing, nlohmann::json::parse(R"({"stripee": {}})"),
+                                      nlohmann::json::object(), ""),
+                    InputError);
 }
