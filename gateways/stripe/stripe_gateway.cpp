@@ -1,23 +1,14 @@
 #include "gateways/stripe/stripe_gateway.hpp"
 
 #include <algorithm>
-#include <thread>
 
 #include "engine/core/error.hpp"
 #include "engine/core/logging.hpp"
-#include "engine/http/curl_error.hpp"
 #include "engine/http/http_retry_policy.hpp"
+#include "gateways/provider_call.hpp"
 #include "gateways/stripe/stripe_amount.hpp"
 
 namespace artistsaid::gateways {
-
-/// What a call to Stripe came to after its retries.
-struct StripeGateway::Reply {
-    std::optional<http::HttpResponse> response;  // the last response, if any came
-    std::string transport_error;                 // the last transport failure, if none came
-    bool maybe_executed = false;  // some attempt's outcome is unknown (sent, no answer)
-    int attempts = 0;
-};
 
 namespace {
 
@@ -115,6 +106,12 @@ std::string search_literal(const std::string& value) {
     return out + "'";
 }
 
+// Stripe-Should-Retry decides when present; otherwise conflicts, rate limits and 5xx.
+bool stripe_retryable(const http::HttpResponse& response) {
+    if (auto should = response.header("stripe-should-retry")) return *should == "true";
+    return response.status == 409 || response.status == 429 || response.status >= 500;
+}
+
 }  // namespace
 
 StripeGateway::StripeGateway(StripeSettings settings, const http::HttpClient& client,
@@ -126,7 +123,6 @@ StripeGateway::StripeGateway(StripeSettings settings, const http::HttpClient& cl
         settings_.base_url.pop_back();
     }
     logging::add_secret(settings_.api_key);
-    if (!sleeper_) sleeper_ = [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
 }
 
 std::string StripeGateway::clean(std::string text) const {
@@ -141,7 +137,6 @@ StripeGateway::Reply StripeGateway::send(const std::string& method, const std::s
                                          const http::HeaderList& form,
                                          const std::string& idempotency_key,
                                          Clock::time_point deadline) const {
-    if (deadline.time_since_epoch().count() == 0) deadline = Clock::now() + std::chrono::minutes(2);
     http::HttpRequest request;
     request.method = method;
     request.url = settings_.base_url + path;
@@ -152,46 +147,10 @@ StripeGateway::Reply StripeGateway::send(const std::string& method, const std::s
         request.form(form);
     }
     request.ca_file = settings_.ca_file;
-    request.deadline = deadline;
-
-    Reply reply;
-    for (int attempt = 1; attempt <= settings_.max_attempts; ++attempt) {
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-        if (left <= std::chrono::milliseconds(0)) break;
-        request.timeout = std::min(settings_.attempt_timeout, left);
-        request.connect_timeout = std::min(request.connect_timeout, request.timeout);
-        reply.attempts = attempt;
-        std::optional<std::chrono::milliseconds> retry_after;
-        bool retry = false;
-        try {
-            reply.response = client_.send(request);
-            reply.transport_error.clear();
-            const auto& response = *reply.response;
-            auto should = response.header("stripe-should-retry");
-            if (should) {
-                retry = *should == "true";
-            } else {
-                retry = response.status == 409 || response.status == 429 || response.status >= 500;
-            }
-            if (auto value = response.header("retry-after")) {
-                retry_after = http::parse_retry_after(*value, Clock::now());
-            }
-        } catch (const http::TransportError& e) {
-            reply.response.reset();
-            reply.transport_error = clean(e.what());
-            if (e.outcome_unknown()) reply.maybe_executed = true;
-            using Outcome = http::TransportError::Outcome;
-            retry = e.outcome() == Outcome::kNotSent || e.outcome() == Outcome::kOutcomeUnknown;
-        }
-        if (!retry || attempt == settings_.max_attempts) break;
-        std::chrono::milliseconds backoff = settings_.base_delay * (1 << std::min(attempt - 1, 20));
-        auto delay = retry_after.value_or(std::min(settings_.max_delay, backoff));
-        if (delay > settings_.max_delay || Clock::now() + delay >= deadline) break;
-        sleeper_(delay);
-    }
-    if (!reply.response && reply.transport_error.empty()) {
-        reply.transport_error = "stripe: the deadline passed before " + method + " " + path;
-    }
+    ProviderRetry retry{settings_.max_attempts, settings_.attempt_timeout, settings_.base_delay,
+                        settings_.max_delay};
+    auto reply = ProviderCall::send(client_, request, deadline, retry, stripe_retryable, sleeper_);
+    reply.transport_error = clean(reply.transport_error);
     return reply;
 }
 
@@ -227,10 +186,7 @@ GatewayResult StripeGateway::result_of(const Reply& reply, OperationKind kind) c
                                                           : OperationStatus::kDeclined;
         return result;
     }
-    auto should = response.header("stripe-should-retry");
-    bool retryable = should ? *should == "true"
-                            : response.status == 409 || response.status == 429 ||
-                                  response.status >= 500;
+    bool retryable = stripe_retryable(response);
     // A lost answer earlier, then a failure that is not an answer: it may have happened.
     if (retryable && reply.maybe_executed) {
         result.status = OperationStatus::kUnknown;

@@ -10,6 +10,7 @@
 
 #include "engine/http/http_client.hpp"
 #include "gateways/payment_gateway.hpp"
+#include "gateways/provider_call.hpp"
 
 namespace artistsaid::gateways {
 
@@ -50,7 +51,7 @@ struct StripeSettings {
 /// Thread-safety: every member may be called from many threads (the HttpClient is shared).
 class StripeGateway final : public PaymentGateway {
 public:
-    using Sleeper = std::function<void(std::chrono::milliseconds)>;
+    using Sleeper = ProviderCall::Sleeper;
 
     /// Throws InputError if the key or the base URL is missing.
     explicit StripeGateway(StripeSettings settings,
@@ -66,7 +67,7 @@ public:
     std::optional<GatewayResult> lookup(const LookupRequest& request) override;
 
 private:
-    struct Reply;
+    using Reply = ProviderReply;
     Reply send(const std::string& method, const std::string& path, const http::HeaderList& form,
                const std::string& idempotency_key,
                std::chrono::system_clock::time_point deadline) const;
