@@ -4,6 +4,7 @@
 
 #include "engine/core/error.hpp"
 #include "engine/core/duration.hpp"
+#include "gateways/paypal/paypal_gateway.hpp"
 #include "gateways/sandbox/sandbox_gateway.hpp"
 #include "gateways/stripe/stripe_gateway.hpp"
 
@@ -104,6 +105,20 @@ void register_gateways(GatewayRegistry& registry, const nlohmann::json& settings
             stripe.max_attempts = std::stoi(section["max_attempts"].get<std::string>());
         }
         registry.add(std::make_unique<StripeGateway>(stripe));
+    }
+    if (settings.contains("paypal")) {
+        const auto& section = settings["paypal"];
+        check_keys(section, "paypal", {"base_url", "client_id_secret", "client_secret_secret",
+                                       "timeout", "max_attempts"});
+        PayPalSettings paypal;
+        paypal.base_url = section.value("base_url", paypal.base_url);
+        paypal.client_id = secret_named(section, "paypal", "client_id_secret", secrets);
+        paypal.client_secret = secret_named(section, "paypal", "client_secret_secret", secrets);
+        paypal.retry.attempt_timeout = duration_of(section, "timeout", paypal.retry.attempt_timeout);
+        if (section.contains("max_attempts")) {
+            paypal.retry.max_attempts = std::stoi(section["max_attempts"].get<std::string>());
+        }
+        registry.add(std::make_unique<PayPalGateway>(paypal));
     }
     auto routing = GatewayRouting::from_json(settings.value("routing", nlohmann::json()));
     if (!settings.contains("routing")) routing.set_default("sandbox");

@@ -111,6 +111,12 @@ TEST_CASE("Gateways.Setup.StripeFromSettingsAndSecrets") {
     auto typo = nlohmann::json::parse(R"({"stripe": {"api_key": "sk_live_x"}})");
     CHECK_THROWS_WITH_AS(register_gateways(missing, typo, nlohmann::json::object(), ""),
                          doctest::Contains("unknown key 'stripe.api_key'"), InputError);
+    GatewayRegistry both;
+    register_gateways(both, nlohmann::json::parse(R"({"stripe": {"api_key_secret": "SK"},
+        "paypal": {"client_id_secret": "PID", "client_secret_secret": "PSEC"}})"),
+                      {{"SK", "sk_test_1234567"}, {"PID", "client-id-1"}, {"PSEC", "secret-99"}},
+                      "");
+    CHECK(both.names() == std::vector<std::string>{"paypal", "stripe"});
     CHECK_THROWS_AS(register_gateways(missing, nlohmann::json::parse(R"({"stripee": {}})"),
                                       nlohmann::json::object(), ""),
                     InputError);
