@@ -51,6 +51,26 @@ steps:
     with: { message: s5, level: debug }
 )";
 
+const char* kLinear5Queued = R"(
+name: bench-linear5-queued
+description: Five no-op steps in a row, each one a queue job.
+steps:
+  - id: s1
+    uses: noop
+  - id: s2
+    needs: [s1]
+    uses: noop
+  - id: s3
+    needs: [s2]
+    uses: noop
+  - id: s4
+    needs: [s3]
+    uses: noop
+  - id: s5
+    needs: [s4]
+    uses: noop
+)";
+
 const char* kFanout100 = R"(
 name: bench-fanout100
 description: One step, then a for_each of 100 no-op items.
@@ -331,6 +351,13 @@ nlohmann::json run_workflow_bench(const WorkflowBenchOptions& o) {
             out["linear5_latency_p50_ms"] = linear["latency_p50_ms"];
             out["linear5_latency_max_ms"] = linear["latency_max_ms"];
             out["linear5_steps_per_s"] = linear["runs_per_s"].get<long long>() * 5;
+            // 1b. The same with `noop` steps: every step a queue job (claim, job, record).
+            auto queued = throughput_phase(engine, db, compile(catalog, kLinear5Queued), o.runs,
+                                           o.starters);
+            out["linear5_queued_runs_per_s"] = queued["runs_per_s"];
+            out["linear5_queued_seconds"] = queued["seconds"];
+            out["linear5_queued_latency_p50_ms"] = queued["latency_p50_ms"];
+            out["linear5_queued_steps_per_s"] = queued["runs_per_s"].get<long long>() * 5;
             // 2. Runs of a 1→100 fan-out (one step, then a for_each of 100 no-op items).
             const int fanout_runs = std::max(10, o.runs / 10);
             auto fanout = throughput_phase(engine, db, compile(catalog, kFanout100), fanout_runs,

@@ -25,6 +25,7 @@ const workflow::StepTypeDescriptor& builtin(std::string_view name) {
 class LogStep final : public StepPlugin {
 public:
     const workflow::StepTypeDescriptor& descriptor() const override { return builtin("log"); }
+    bool runs_inline() const override { return true; }
     StepResult run(const StepCall& call) override {
         std::string message = call.with.value("message", "");
         std::string level = call.with.value("level", "info");
@@ -38,9 +39,18 @@ public:
     }
 };
 
+// Unlike log, not inline: each execution is a queue job, so a chain of noop steps
+// measures the run-time's per-step path (claim, job, record, advance).
+class NoopStep final : public StepPlugin {
+public:
+    const workflow::StepTypeDescriptor& descriptor() const override { return builtin("noop"); }
+    StepResult run(const StepCall&) override { return StepResult::success(); }
+};
+
 class FailStep final : public StepPlugin {
 public:
     const workflow::StepTypeDescriptor& descriptor() const override { return builtin("fail"); }
+    bool runs_inline() const override { return true; }
     StepResult run(const StepCall& call) override {
         return StepResult::failure(call.with.value("message", "failed by the workflow"), false);
     }
@@ -133,6 +143,7 @@ public:
 class CollectionRangeStep final : public StepPlugin {
 public:
     const workflow::StepTypeDescriptor& descriptor() const override { return d_; }
+    bool runs_inline() const override { return true; }
     StepResult run(const StepCall& call) override {
         nlohmann::json range = {{"start", call.with.value("start", 0LL)},
                                 {"count", call.with.value("count", 0LL)},
@@ -159,6 +170,7 @@ private:
 
 void register_builtin_steps(StepRegistry& registry) {
     registry.add(std::make_unique<LogStep>());
+    registry.add(std::make_unique<NoopStep>());
     registry.add(std::make_unique<FailStep>());
     registry.add(std::make_unique<WaitUntilStep>());
     registry.add(std::make_unique<WaitEventStep>());

@@ -45,7 +45,8 @@ RunEngine::Jobs RunEngine::expand(pqxx::work& tx, store::RunRow& run,
     std::string error;
     try {
         if (step.condition && !truthy(step.condition->render(ectx).data()))
-            return settle(tx, run, definition, target, parent, "skipped", nlohmann::json(), "");
+            return settle(tx, run, definition, target, parent, "skipped", nlohmann::json(), "",
+                          false);
         auto value = step.for_each->render(ectx);
         if (value.is_secret())
             throw InputError("for_each cannot be computed from secrets (its items are stored)");
@@ -74,7 +75,7 @@ RunEngine::Jobs RunEngine::expand(pqxx::work& tx, store::RunRow& run,
     if (!error.empty())
         return settle(tx, run, definition, target, parent,
                       continues(target) ? "continued" : "failed", nlohmann::json(),
-                      "evaluating the step: " + error);
+                      "evaluating the step: " + error, false);
 
     const int max_parallel = step.max_parallel.value_or(kDefaultMaxParallel);
     store::RunStore::start_fanout(tx, run.id, step.id, source->stored(), source->total(),
@@ -263,118 +264,148 @@ void RunEngine::perform_item(const worker::JobContext& ctx, const std::string& r
         perform_step(ctx, run_id, step_id, item, attempt);
         return;
     }
-    const std::string& row_id = claimed->first;
-    const nlohmann::json& item_value = claimed->second;
+    std::string row_id = std::move(claimed->first);
+    nlohmann::json item_value = std::move(claimed->second);
 
-    // 2. Render and run.
-    workflow::EvalContext ectx;
-    ectx.inputs = &context->inputs;
-    ectx.steps = &context->steps;
-    ectx.env = &options_.env;
-    ectx.secrets = &options_.secrets;
-    ectx.run = &context->run;
-    ectx.item = &item_value;
-    ectx.index = item;
-    nlohmann::json inputs;
-    StepResult result;
-    const long long started_ms = to_ms(Clock::now());
-    try {
-        auto rendered = step.with.render(ectx);
-        inputs = rendered.redacted();
-        StepCall call;
-        call.run_id = run_id;
-        call.step_id = step_id;
-        call.item_index = item;
-        call.attempt = attempt;
-        call.idempotency_key = idempotency_key(run_id, step_id, item);
-        call.with = std::move(rendered).release();
-        call.should_stop = &ctx.should_stop;
-        result = execute(steps_.find(step.uses), step.uses, call,
-                         step.timeout.value_or(kDefaultTimeout));
-    } catch (const std::exception& e) {
-        result = StepResult::failure("evaluating the step: " + logging::redact(e.what()), false);
-    }
-
-    // 3. Record.
+    // An inline step (no I/O, StepPlugin::runs_inline) goes on with the next item of its
+    // lane in this job — the statement that records an item returns the next one — for a
+    // bounded share of the worker, then hands the lane back to the queue. (The reconciler
+    // may meanwhile enqueue a job for the queued row being run here; such a duplicate finds
+    // the row finished, or runs the I/O-free step twice: harmless.)
+    const bool inline_lane = runs_inline(Target{StepRole::kMain, &step});
+    const auto budget_end = Clock::now() + kInlineLaneBudget;
+    int chained = 0;
     Jobs jobs;
     bool finished = false;
-    try {
-        workflow::RetryPolicy policy = step.retry.value_or(workflow::RetryPolicy{});
-        if (result.kind == StepResult::Kind::kFailed && result.retryable &&
-            attempt < policy.attempts) {
-            auto at = Clock::now() + policy.jittered(policy.delay_before(attempt + 1), random_unit());
-            pqxx::work tx(*c.pg);
-            result.error = logging::redact(result.error);
-            if (!store::RunStore::park_item(tx, row_id, attempt, "retrying", result.error, to_ms(at)))
-                return;
-            store::RunStore::add_event(tx, run_id, "step.retrying",
-                                       {{"step", step_id}, {"item", item}, {"attempt", attempt},
-                                        {"error", result.error}},
-                                       row_id);
-            tx.commit();
-            jobs.push_back(Enqueue{run_id, step_id, item, attempt + 1, at});
-        } else if (result.kind == StepResult::Kind::kWait) {
-            auto at = result.resume_at.value_or(Clock::now());
-            pqxx::nontransaction tx(*c.pg);
-            if (!store::RunStore::park_item(tx, row_id, attempt, "waiting", "", to_ms(at))) return;
-            jobs.push_back(Enqueue{run_id, step_id, item, attempt, at});
-        } else if (result.kind == StepResult::Kind::kWaitEvent ||
-                   result.kind == StepResult::Kind::kStartChild) {
-            // Waits that involve other rows (run_waits, a child run) take the run's lock.
-            pqxx::work tx(*c.pg);
-            auto run = store::RunStore::lock_run(tx, run_id);
-            if (!run) return;
-            auto row = store::RunStore::lock_step(tx, run_id, step_id, item);
-            const bool first = row && row->status == "queued" && row->attempt == 0 && attempt == 1;
-            if (!row || (!first && (row->status != "running" || row->attempt != attempt))) return;
-            row->attempt = attempt;
-            row->inputs = inputs;
-            try {
-                if (run->status != "running") throw InputError("the run is stopping");
-                jobs = record_wait(tx, *run, *row, result);
-            } catch (const InputError& e) {
-                jobs = settle(tx, *run, *context->definition, Target{StepRole::kMain, &step}, *row,
-                              continues(Target{StepRole::kMain, &step}) ? "continued" : "failed",
-                              nlohmann::json(), logging::redact(e.what()));
-            }
-            tx.commit();
-        } else {
-            store::ItemOutcome o;
-            o.row_id = row_id;
-            o.attempt = attempt;
-            o.inputs = inputs;
-            o.started_ms = started_ms;
-            if (result.kind == StepResult::Kind::kSucceeded) {
-                o.status = "succeeded";
-                o.outputs = redact_json(std::move(result.outputs));
-            } else {
-                o.status = step.on_error == workflow::OnError::kContinue ? "continued" : "failed";
-                o.error = logging::redact(result.error);
-                o.stop = o.status == "failed";
-            }
-            store::ItemCompletion done;
-            if (o.status == "succeeded") {
-                pqxx::nontransaction tx(*c.pg);  // one statement: its own transaction
-                done = store::RunStore::complete_item(tx, run_id, step_id, o);
-            } else {
-                pqxx::work tx(*c.pg);
-                done = store::RunStore::complete_item(tx, run_id, step_id, o);
-                if (done.recorded)
-                    store::RunStore::add_event(tx, run_id, "step." + o.status,
-                                               {{"step", step_id}, {"item", item},
-                                                {"attempt", attempt}, {"error", o.error}},
-                                               row_id);
-                tx.commit();
-            }
-            if (!done.recorded) return;  // stale: a newer attempt or a cancelled item
-            if (done.next >= 0) jobs = item_jobs(run_id, step_id, {done.next});
-            finished = done.finished;
+    for (;;) {
+        // 2. Render and run.
+        workflow::EvalContext ectx;
+        ectx.inputs = &context->inputs;
+        ectx.steps = &context->steps;
+        ectx.env = &options_.env;
+        ectx.secrets = &options_.secrets;
+        ectx.run = &context->run;
+        ectx.item = &item_value;
+        ectx.index = item;
+        nlohmann::json inputs;
+        StepResult result;
+        const long long started_ms = to_ms(Clock::now());
+        try {
+            auto rendered = step.with.render(ectx);
+            inputs = rendered.redacted();
+            StepCall call;
+            call.run_id = run_id;
+            call.step_id = step_id;
+            call.item_index = item;
+            call.attempt = attempt;
+            call.idempotency_key = idempotency_key(run_id, step_id, item);
+            call.with = std::move(rendered).release();
+            call.should_stop = &ctx.should_stop;
+            result = execute(steps_.find(step.uses), step.uses, call,
+                             step.timeout.value_or(kDefaultTimeout));
+        } catch (const std::exception& e) {
+            result = StepResult::failure("evaluating the step: " + logging::redact(e.what()),
+                                         false);
         }
-    } catch (const Error&) {
-        throw;
-    } catch (const std::exception&) {
-        c.pg.reset();
-        store::throw_from_pqxx("recording item " + std::to_string(item) + " of step " + step_id);
+
+        // 3. Record.
+        std::optional<store::ItemCompletion> completed;
+        try {
+            workflow::RetryPolicy policy = step.retry.value_or(workflow::RetryPolicy{});
+            if (result.kind == StepResult::Kind::kFailed && result.retryable &&
+                attempt < policy.attempts) {
+                auto at = Clock::now() +
+                          policy.jittered(policy.delay_before(attempt + 1), random_unit());
+                result.error = logging::redact(result.error);
+                pqxx::work tx(*c.pg);
+                if (!store::RunStore::park_item(tx, row_id, attempt, "retrying", result.error,
+                                                to_ms(at)))
+                    break;
+                store::RunStore::add_event(tx, run_id, "step.retrying",
+                                           {{"step", step_id}, {"item", item}, {"attempt", attempt},
+                                            {"error", result.error}},
+                                           row_id);
+                tx.commit();
+                jobs.push_back(Enqueue{run_id, step_id, item, attempt + 1, at});
+            } else if (result.kind == StepResult::Kind::kWait) {
+                auto at = result.resume_at.value_or(Clock::now());
+                pqxx::nontransaction tx(*c.pg);
+                if (store::RunStore::park_item(tx, row_id, attempt, "waiting", "", to_ms(at)))
+                    jobs.push_back(Enqueue{run_id, step_id, item, attempt, at});
+            } else if (result.kind == StepResult::Kind::kWaitEvent ||
+                       result.kind == StepResult::Kind::kStartChild) {
+                // Waits that involve other rows (run_waits, a child run) take the run's lock.
+                pqxx::work tx(*c.pg);
+                auto run = store::RunStore::lock_run(tx, run_id);
+                if (!run) break;
+                auto row = store::RunStore::lock_step(tx, run_id, step_id, item);
+                const bool first =
+                    row && row->status == "queued" && row->attempt == 0 && attempt == 1;
+                if (!row || (!first && (row->status != "running" || row->attempt != attempt)))
+                    break;
+                row->attempt = attempt;
+                row->inputs = inputs;
+                Jobs more;
+                try {
+                    if (run->status != "running") throw InputError("the run is stopping");
+                    more = record_wait(tx, *run, *row, result);
+                } catch (const InputError& e) {
+                    more = settle(tx, *run, *context->definition, Target{StepRole::kMain, &step},
+                                  *row, continues(Target{StepRole::kMain, &step}) ? "continued"
+                                                                                : "failed",
+                                  nlohmann::json(), logging::redact(e.what()), false);
+                }
+                tx.commit();
+                jobs.insert(jobs.end(), more.begin(), more.end());
+            } else {
+                store::ItemOutcome o;
+                o.row_id = row_id;
+                o.attempt = attempt;
+                o.inputs = inputs;
+                o.started_ms = started_ms;
+                if (result.kind == StepResult::Kind::kSucceeded) {
+                    o.status = "succeeded";
+                    o.outputs = redact_json(std::move(result.outputs));
+                } else {
+                    o.status = step.on_error == workflow::OnError::kContinue ? "continued" : "failed";
+                    o.error = logging::redact(result.error);
+                    o.stop = o.status == "failed";
+                }
+                if (o.status == "succeeded") {
+                    pqxx::nontransaction tx(*c.pg);  // one statement: its own transaction
+                    completed = store::RunStore::complete_item(tx, run_id, step_id, o);
+                } else {
+                    pqxx::work tx(*c.pg);
+                    completed = store::RunStore::complete_item(tx, run_id, step_id, o);
+                    if (completed->recorded)
+                        store::RunStore::add_event(tx, run_id, "step." + o.status,
+                                                   {{"step", step_id}, {"item", item},
+                                                    {"attempt", attempt}, {"error", o.error}},
+                                                   row_id);
+                    tx.commit();
+                }
+            }
+        } catch (const Error&) {
+            throw;
+        } catch (const std::exception&) {
+            c.pg.reset();
+            store::throw_from_pqxx("recording item " + std::to_string(item) + " of step " +
+                                   step_id);
+        }
+        if (!completed || !completed->recorded) break;  // parked, or stale
+        finished = completed->finished;
+        if (completed->next < 0) break;
+        if (!inline_lane || ++chained >= kInlineLaneItems || Clock::now() >= budget_end ||
+            ctx.should_stop) {
+            jobs.push_back(Enqueue{run_id, step_id, static_cast<int>(completed->next), 1,
+                                   std::nullopt});
+            break;
+        }
+        // The next item of the lane, in this job.
+        item = static_cast<int>(completed->next);
+        attempt = 1;
+        row_id = std::move(completed->next_row_id);
+        item_value = std::move(completed->next_item);
     }
     enqueue(run_id, jobs);
     if (finished) drive_fan_out(run_id, step_id);

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <deque>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -158,7 +159,7 @@ std::vector<PlannedStep> RunEngine::plan(const workflow::WorkflowDefinition& def
 // --- starting runs ---------------------------------------------------------------------
 
 RunEngine::Jobs RunEngine::start_in(pqxx::work& tx, const workflow::WorkflowDefinition& definition,
-                                    store::RunRow& run) {
+                                    store::RunRow& run, std::vector<nlohmann::json>* updates) {
     run.id = run.id.empty() ? new_id() : run.id;
     run.workflow_name = definition.name;
     run.workflow_version = definition.version;
@@ -176,7 +177,6 @@ RunEngine::Jobs RunEngine::start_in(pqxx::work& tx, const workflow::WorkflowDefi
         else if (!store::RunStore::pending_runs(tx, run.concurrency_key, 1).empty())
             run.status = "pending";
     }
-    store::RunStore::insert_run(tx, run);
     std::vector<store::StepRow> steps;
     for (const auto& s : definition.steps) {
         store::StepRow row;
@@ -186,19 +186,35 @@ RunEngine::Jobs RunEngine::start_in(pqxx::work& tx, const workflow::WorkflowDefi
         row.idempotency_key = run.id + ":" + s.id;
         steps.push_back(std::move(row));
     }
-    store::RunStore::insert_steps(tx, steps);
-    store::RunStore::add_event(tx, run.id, run.status == "pending" ? "run.pending" : "run.started",
-                               {{"workflow", run.workflow_name},
-                                {"version", run.workflow_version},
-                                {"trigger", run.trigger_kind}});
-    // Register the definition version (first run of a version records its YAML).
-    tx.exec_params0(
-        "INSERT INTO workflow_definitions (name, version, checksum, yaml, source_path) "
-        "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (name, version) DO NOTHING",
-        definition.name, definition.version, run.definition["checksum"].get<std::string>(),
-        definition.source, definition.file);
+    store::RunStore::insert_run_with_steps(
+        tx, run, steps, run.status == "pending" ? "run.pending" : "run.started",
+        {{"workflow", run.workflow_name},
+         {"version", run.workflow_version},
+         {"trigger", run.trigger_kind}});
+    // Register the definition version (first run of a version records its YAML). Once per
+    // process and version: concurrent starts inserting the same key would wait for each
+    // other's commit.
+    const std::string version_key = definition.name + "@" + std::to_string(definition.version);
+    bool registered;
+    {
+        std::lock_guard lock(definitions_mutex_);
+        registered = registered_versions_.count(version_key) != 0;
+    }
+    if (!registered) {
+        tx.exec_params0(
+            "INSERT INTO workflow_definitions (name, version, checksum, yaml, source_path) "
+            "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (name, version) DO NOTHING",
+            definition.name, definition.version, run.definition["checksum"].get<std::string>(),
+            definition.source, definition.file);
+    }
     if (run.status != "running") return {};
-    return advance(tx, run, definition);
+    if (updates == nullptr) return advance(tx, run, definition, steps);  // the rows just inserted
+    // The first steps that run inline (built-ins without I/O) run now, in this transaction.
+    InlineStart first;
+    Jobs ready = advance(tx, run, definition, steps, &first.deferred);
+    static const std::atomic<bool> kNeverStop{false};
+    return run_inline(tx, run, definition, steps, std::move(first), std::move(ready), kNeverStop,
+                      *updates);
 }
 
 StartedRun RunEngine::start(const workflow::WorkflowDefinition& definition,
@@ -219,14 +235,17 @@ StartedRun RunEngine::start(const workflow::WorkflowDefinition& definition,
 
     auto& c = connections();
     Jobs jobs;
+    std::vector<nlohmann::json> updates;
     try {
         pqxx::work tx(*c.pg);
         if (!request.dedupe_key.empty()) {
             if (auto existing = store::RunStore::find_by_dedupe_key(tx, request.dedupe_key))
                 return StartedRun{*existing, true, false};
         }
-        jobs = start_in(tx, definition, run);
+        jobs = start_in(tx, definition, run, &updates);
         tx.commit();
+        std::lock_guard lock(definitions_mutex_);
+        registered_versions_.insert(definition.name + "@" + std::to_string(definition.version));
     } catch (const pqxx::unique_violation&) {
         // Two starts with one dedupe key raced: the other one won.
         pqxx::read_transaction tx(*c.pg);
@@ -239,8 +258,10 @@ StartedRun RunEngine::start(const workflow::WorkflowDefinition& definition,
         c.pg.reset();
         store::throw_from_pqxx("starting a run of " + definition.name);
     }
-    publish(run.id, {{"kind", run.status == "pending" ? "run.pending" : "run.started"},
-                     {"workflow", run.workflow_name}});
+    nlohmann::json started = {{"kind", run.status == "pending" ? "run.pending" : "run.started"},
+                              {"workflow", run.workflow_name}};
+    updates.insert(updates.begin(), std::move(started));
+    publish_all(run.id, updates);
     enqueue(run.id, jobs);
     return StartedRun{run.id, false, run.status == "pending"};
 }
@@ -289,6 +310,182 @@ StepResult RunEngine::execute(const StepPlugin* plugin, const std::string& uses,
     return result;
 }
 
+RunEngine::Claim RunEngine::prepare(pqxx::work& tx, const store::RunRow& run, const Target& target,
+                                    const store::StepRow& row,
+                                    const std::vector<store::StepRow>& parents, bool resumed) {
+    const bool failure = target.role == StepRole::kFailureHandler;
+    nlohmann::json steps_json = steps_context(parents, failure);
+    nlohmann::json run_json = run_context(run, failure);
+    nlohmann::json item_json;
+    workflow::EvalContext ectx;
+    ectx.inputs = &run.inputs;
+    ectx.steps = &steps_json;
+    ectx.env = &options_.env;
+    ectx.secrets = &options_.secrets;
+    ectx.run = &run_json;
+    const int item = row.item_index;
+    if (target.role == StepRole::kCompensation) {
+        // The compensation reads the undone step's own outputs (an item's, per item).
+        if (item >= 0) {
+            auto original = store::RunStore::find_step(tx, run.id, target.step->id, item);
+            if (original) {
+                item_json = original->item;
+                steps_json[target.step->id] = {{"outputs", original->outputs},
+                                               {"status", original->status}};
+            }
+        } else {
+            for (const auto& s : parents)
+                if (s.step_id == target.step->id)
+                    steps_json[s.step_id] = {{"outputs", s.outputs}, {"status", s.status}};
+        }
+    } else if (item >= 0) {
+        item_json = row.item;
+    }
+    if (item >= 0) {
+        ectx.item = &item_json;
+        ectx.index = item;
+    }
+    const workflow::ValueTemplate& with_template =
+        target.role == StepRole::kCompensation ? target.step->compensate->with : target.step->with;
+    Claim claim;
+    try {
+        if (!resumed && target.role != StepRole::kCompensation && item < 0 &&
+            target.step->condition && !truthy(target.step->condition->render(ectx).data())) {
+            claim.settled = "skipped";
+            return claim;
+        }
+        auto rendered = with_template.render(ectx);
+        claim.inputs = rendered.redacted();
+        claim.with = std::move(rendered).release();
+    } catch (const std::exception& e) {
+        claim.settled = continues(target) ? "continued" : "failed";
+        claim.error = "evaluating the step: " + logging::redact(e.what());
+    }
+    return claim;
+}
+
+bool RunEngine::runs_inline(const Target& target) const {
+    if (target.step == nullptr || (target.role == StepRole::kMain && target.step->for_each))
+        return false;
+    const std::string& uses =
+        target.role == StepRole::kCompensation ? target.step->compensate->uses : target.step->uses;
+    const StepPlugin* plugin = steps_.find(uses);
+    return plugin != nullptr && plugin->runs_inline();
+}
+
+RunEngine::Jobs RunEngine::run_inline(pqxx::work& tx, store::RunRow& run,
+                                      const workflow::WorkflowDefinition& definition,
+                                      std::vector<store::StepRow>& parents,
+                                      InlineStart first, Jobs ready,
+                                      const std::atomic<bool>& should_stop,
+                                      std::vector<nlohmann::json>& updates) {
+    Jobs out;
+    std::deque<Enqueue> chain;
+    Deferred deferred = std::move(first.deferred);
+    auto route = [&](Jobs produced) {
+        for (auto& j : produced) {
+            bool chainable = (j.run_id.empty() || j.run_id == run.id) && j.item_index == -1 &&
+                             !j.run_at && runs_inline(target_of(definition, j.step_id));
+            (chainable ? chain.emplace_back(std::move(j)) : out.emplace_back(std::move(j)));
+        }
+    };
+    // Runs one claimed row's plugin inside this transaction and records the outcome; the
+    // row is parents[index], and `parents` stays current (settle advances with it).
+    auto run_row = [&](const Target& target, size_t index, nlohmann::json row_with) {
+        store::StepRow& row = parents[index];
+        const std::string& uses = target.role == StepRole::kCompensation
+                                      ? target.step->compensate->uses
+                                      : target.step->uses;
+        StepCall call;
+        call.run_id = run.id;
+        call.step_id = row.step_id;
+        call.item_index = -1;
+        call.attempt = row.attempt;
+        call.idempotency_key = idempotency_key(run.id, row.step_id, -1);
+        call.with = std::move(row_with);
+        call.should_stop = &should_stop;
+        StepResult result = execute(steps_.find(uses), uses, call,
+                                    target.step->timeout.value_or(kDefaultTimeout));
+        workflow::RetryPolicy policy = target.step->retry.value_or(workflow::RetryPolicy{});
+        const std::string step_id = row.step_id;
+        if (result.kind == StepResult::Kind::kSucceeded) {
+            updates.push_back({{"kind", "step.succeeded"}, {"step", step_id}});
+            route(settle(tx, run, definition, target, row, "succeeded",
+                         redact_json(std::move(result.outputs)), "", true, &parents, &deferred));
+        } else if (result.kind == StepResult::Kind::kFailed && result.retryable &&
+                   row.attempt < policy.attempts) {
+            auto at = Clock::now() +
+                      policy.jittered(policy.delay_before(row.attempt + 1), random_unit());
+            row.status = "retrying";
+            row.error = logging::redact(result.error);
+            row.next_attempt_ms = to_ms(at);
+            store::RunStore::record_step(
+                tx, row,
+                {{{"kind", "step.started"}, {"payload", {{"step", step_id}, {"attempt", row.attempt}}}},
+                 {{"kind", "step.retrying"},
+                  {"payload", {{"step", step_id}, {"attempt", row.attempt}, {"error", row.error}}}}});
+            updates.push_back({{"kind", "step.retrying"}, {"step", step_id}});
+            out.push_back(Enqueue{run.id, step_id, -1, row.attempt + 1, at});
+        } else if (result.kind == StepResult::Kind::kFailed) {
+            std::string status = continues(target) ? "continued" : "failed";
+            updates.push_back({{"kind", "step." + status}, {"step", step_id}});
+            route(settle(tx, run, definition, target, row, status, nlohmann::json(),
+                         logging::redact(result.error), true, &parents, &deferred));
+        } else {  // an inline step that waits: recorded as on the long path
+            try {
+                row.status = "running";
+                route(record_wait(tx, run, row, result));
+            } catch (const InputError& e) {
+                route(settle(tx, run, definition, target, row,
+                             continues(target) ? "continued" : "failed", nlohmann::json(),
+                             logging::redact(e.what()), true, &parents, &deferred));
+            }
+        }
+    };
+
+    int executed = 0;
+    if (first.target != nullptr) {
+        run_row(*first.target, first.row, first.with);
+        executed = 1;
+    }
+    route(std::move(ready));
+    // Steps it made ready that also run inline follow in this transaction (at most
+    // kMaxInlineChain), instead of becoming jobs.
+    while (!chain.empty()) {
+        Enqueue j = std::move(chain.front());
+        chain.pop_front();
+        Target target = target_of(definition, j.step_id);
+        std::optional<size_t> index;
+        if (executed < kMaxInlineChain && may_start(run.status, target.role)) {
+            for (size_t i = 0; i < parents.size(); ++i)
+                if (parents[i].step_id == j.step_id && parents[i].status == "queued") index = i;
+        }
+        if (!index) {
+            out.push_back(std::move(j));
+            continue;
+        }
+        ++executed;
+        store::StepRow& row = parents[*index];
+        row.attempt = std::max(row.attempt + 1, j.attempt);
+        Claim claim = prepare(tx, run, target, row, parents, false);
+        if (!claim.settled.empty()) {
+            updates.push_back({{"kind", "step." + claim.settled}, {"step", row.step_id}});
+            route(settle(tx, run, definition, target, row, claim.settled, nlohmann::json(),
+                         claim.error, false, &parents, &deferred));
+            continue;
+        }
+        row.inputs = std::move(claim.inputs);
+        run_row(target, *index, std::move(claim.with));
+    }
+    // What stays a job (the chain's limit, a step that may not start) is written as queued.
+    std::vector<std::string> queued;
+    for (const auto& s : parents)
+        if (deferred.count(s.step_id) != 0 && s.status == "queued" && s.item_index < 0)
+            queued.push_back(s.step_id);
+    if (!queued.empty()) store::RunStore::set_steps_status(tx, run.id, queued, "queued");
+    return out;
+}
+
 void RunEngine::perform_step(const worker::JobContext& ctx, const std::string& run_id,
                              const std::string& step_id, int item, int attempt) {
     auto& c = connections();
@@ -296,7 +493,7 @@ void RunEngine::perform_step(const worker::JobContext& ctx, const std::string& r
     // 1. Claim the attempt: decide to skip, or render the inputs and mark it running.
     std::shared_ptr<const workflow::WorkflowDefinition> definition;
     Target target;
-    nlohmann::json with;
+    Claim claim;
     bool resumed = false;
     nlohmann::json resume;
     Jobs follow_ups;
@@ -325,8 +522,19 @@ void RunEngine::perform_step(const worker::JobContext& ctx, const std::string& r
             return;
         }
         if (!may_start(run->status, target.role)) return;  // finished, cancelled, failing
-        auto step = store::RunStore::lock_step(tx, run_id, step_id, item);
-        if (!step || is_final(step->status) || step->status == "pending") return;
+        // A step's own row is guarded by the run's lock (everything that changes one holds
+        // it); an item row is locked itself.
+        auto parents = store::RunStore::parents_of(tx, run_id);
+        std::optional<store::StepRow> item_row;
+        store::StepRow* step = nullptr;
+        if (item < 0) {
+            for (auto& s : parents)
+                if (s.step_id == step_id) step = &s;
+        } else {
+            item_row = store::RunStore::lock_step(tx, run_id, step_id, item);
+            if (item_row) step = &*item_row;
+        }
+        if (step == nullptr || is_final(step->status) || step->status == "pending") return;
         if (attempt < step->attempt) return;  // a newer attempt exists
 
         // A for_each step's own row runs no plugin: it expands into items and later
@@ -350,77 +558,43 @@ void RunEngine::perform_step(const worker::JobContext& ctx, const std::string& r
             resumed = true;
             resume = std::move(*payload);
         }
-        auto parents = store::RunStore::parents_of(tx, run_id);
-        const bool failure = target.role == StepRole::kFailureHandler;
-        nlohmann::json steps_json = steps_context(parents, failure);
-        nlohmann::json run_json = run_context(*run, failure);
-        nlohmann::json item_json;
-        workflow::EvalContext ectx;
-        ectx.inputs = &run->inputs;
-        ectx.steps = &steps_json;
-        ectx.env = &options_.env;
-        ectx.secrets = &options_.secrets;
-        ectx.run = &run_json;
-        if (target.role == StepRole::kCompensation) {
-            // The compensation reads the undone step's own outputs (an item's, per item).
-            if (item >= 0) {
-                auto original = store::RunStore::find_step(tx, run_id, target.step->id, item);
-                if (original) {
-                    item_json = original->item;
-                    steps_json[target.step->id] = {{"outputs", original->outputs},
-                                                   {"status", original->status}};
-                }
-            } else {
-                for (const auto& s : parents)
-                    if (s.step_id == target.step->id)
-                        steps_json[s.step_id] = {{"outputs", s.outputs}, {"status", s.status}};
-            }
-        } else if (item >= 0) {
-            item_json = step->item;
-        }
-        if (item >= 0) {
-            ectx.item = &item_json;
-            ectx.index = item;
-        }
-        const workflow::ValueTemplate& with_template =
-            target.role == StepRole::kCompensation ? target.step->compensate->with : target.step->with;
-
-        std::string skip_or_error;
-        bool skip = false;
-        try {
-            if (!resumed && target.role != StepRole::kCompensation && item < 0 &&
-                target.step->condition && !truthy(target.step->condition->render(ectx).data()))
-                skip = true;
-            if (!skip) {
-                auto rendered = with_template.render(ectx);
-                step->inputs = rendered.redacted();
-                with = std::move(rendered).release();
-            }
-        } catch (const std::exception& e) {
-            skip_or_error = logging::redact(e.what());
-        }
-        if (skip || !skip_or_error.empty()) {
-            std::string status = skip ? "skipped"
-                                      : (continues(target) ? "continued" : "failed");
-            step->attempt = std::max(step->attempt, attempt);
-            if (item >= 0) {  // an item is settled through its fan-out's counters
+        claim = prepare(tx, *run, target, *step, parents, resumed);
+        step->attempt = std::max(step->attempt, attempt);
+        if (!claim.settled.empty()) {
+            if (item >= 0) {  // an item is settled through its fan-out's lane
                 step->status = "running";
                 store::RunStore::update_step(tx, *step);
             }
-            follow_ups = settle(tx, *run, *definition, target, *step, status, nlohmann::json(),
-                                skip ? "" : "evaluating the step: " + skip_or_error);
+            follow_ups = settle(tx, *run, *definition, target, *step, claim.settled,
+                                nlohmann::json(), claim.error, false,
+                                item < 0 ? &parents : nullptr);
             tx.commit();
-            publish(run_id, {{"kind", "step." + status}, {"step", step_id}});
+            publish(run_id, {{"kind", "step." + claim.settled}, {"step", step_id}});
+            enqueue(run_id, follow_ups);
+            return;
+        }
+        step->inputs = claim.inputs;
+        if (!resumed && item < 0 && runs_inline(target)) {
+            // Built-in steps without I/O run here, inside the claiming transaction, and
+            // the inline steps they make ready follow: a chain of them is one commit.
+            std::vector<nlohmann::json> updates;
+            const size_t index = static_cast<size_t>(step - parents.data());
+            follow_ups = run_inline(tx, *run, *definition, parents,
+                                    InlineStart{&target, index, std::move(claim.with), {}}, {},
+                                    ctx.should_stop, updates);
+            tx.commit();
+            publish_all(run_id, updates);
             enqueue(run_id, follow_ups);
             return;
         }
         step->status = "running";
         step->attempt = attempt;
         step->next_attempt_ms = 0;
-        store::RunStore::update_step(tx, *step);
+        nlohmann::json events = nlohmann::json::array();
         if (!resumed && item < 0)
-            store::RunStore::add_event(tx, run_id, "step.started",
-                                       {{"step", step_id}, {"attempt", attempt}}, step->id);
+            events.push_back({{"kind", "step.started"},
+                              {"payload", {{"step", step_id}, {"attempt", attempt}}}});
+        store::RunStore::record_step(tx, *step, events);
         tx.commit();
     } catch (const Error&) {
         throw;
@@ -440,7 +614,7 @@ void RunEngine::perform_step(const worker::JobContext& ctx, const std::string& r
     call.item_index = item;
     call.attempt = attempt;
     call.idempotency_key = idempotency_key(run_id, step_id, item);
-    call.with = std::move(with);
+    call.with = std::move(claim.with);
     call.resumed = resumed;
     call.resume = std::move(resume);
     call.should_stop = &ctx.should_stop;
@@ -453,8 +627,18 @@ void RunEngine::perform_step(const worker::JobContext& ctx, const std::string& r
         pqxx::work tx(*c.pg);
         auto run = store::RunStore::lock_run(tx, run_id);
         if (!run) return;
-        auto step = store::RunStore::lock_step(tx, run_id, step_id, item);
-        if (!step || step->attempt != attempt || step->status != "running") return;  // stale
+        auto parents = store::RunStore::parents_of(tx, run_id);
+        std::optional<store::StepRow> item_row;
+        store::StepRow* step = nullptr;
+        if (item < 0) {
+            for (auto& s : parents)
+                if (s.step_id == step_id) step = &s;
+        } else {
+            item_row = store::RunStore::lock_step(tx, run_id, step_id, item);
+            if (item_row) step = &*item_row;
+        }
+        if (step == nullptr || step->attempt != attempt || step->status != "running")
+            return;  // stale
         if (is_run_final(run->status)) {  // a straggler of a finished run
             step->status = "cancelled";
             store::RunStore::update_step(tx, *step);
@@ -508,17 +692,19 @@ void RunEngine::perform_step(const worker::JobContext& ctx, const std::string& r
         }
         if (final) {
             new_status = status;
-            auto more = settle(tx, *run, *definition, target, *step, status, outputs, error);
+            auto more = settle(tx, *run, *definition, target, *step, status, outputs, error,
+                               false, item < 0 ? &parents : nullptr);
             follow_ups.insert(follow_ups.end(), more.begin(), more.end());
         } else {
             new_status = step->status;
-            store::RunStore::update_step(tx, *step);
+            nlohmann::json events = nlohmann::json::array();
             if (item < 0 || step->status == "retrying")
-                store::RunStore::add_event(
-                    tx, run_id, "step." + step->status,
-                    {{"step", step_id}, {"item", item}, {"attempt", attempt},
-                     {"error", step->error.empty() ? nlohmann::json() : nlohmann::json(step->error)}},
-                    step->id);
+                events.push_back(
+                    {{"kind", "step." + step->status},
+                     {"payload",
+                      {{"step", step_id}, {"item", item}, {"attempt", attempt},
+                       {"error", step->error.empty() ? nlohmann::json() : nlohmann::json(step->error)}}}});
+            store::RunStore::record_step(tx, *step, events);
         }
         tx.commit();
     } catch (const Error&) {
@@ -536,7 +722,8 @@ RunEngine::Jobs RunEngine::settle(pqxx::work& tx, store::RunRow& run,
                                   const workflow::WorkflowDefinition& definition,
                                   const Target& target, store::StepRow& row,
                                   const std::string& status, const nlohmann::json& outputs,
-                                  const std::string& error) {
+                                  const std::string& error, bool ran_inline,
+                                  std::vector<store::StepRow>* parents, Deferred* deferred) {
     if (row.item_index >= 0 && target.role == StepRole::kMain) {
         store::ItemOutcome o;
         o.row_id = row.id;
@@ -565,20 +752,29 @@ RunEngine::Jobs RunEngine::settle(pqxx::work& tx, store::RunRow& run,
     row.outputs = outputs;
     row.error = error;
     row.next_attempt_ms = 0;
-    store::RunStore::update_step(tx, row);
-    store::RunStore::add_event(
-        tx, run.id, "step." + status,
-        {{"step", row.step_id}, {"item", row.item_index}, {"attempt", row.attempt},
-         {"error", error.empty() ? nlohmann::json() : nlohmann::json(error)}},
-        row.id);
+    nlohmann::json events = nlohmann::json::array();
+    if (ran_inline)  // it ran inside this transaction: it started here too
+        events.push_back({{"kind", "step.started"},
+                          {"payload", {{"step", row.step_id}, {"attempt", row.attempt}}}});
+    events.push_back({{"kind", "step." + status},
+                      {"payload",
+                       {{"step", row.step_id}, {"item", row.item_index}, {"attempt", row.attempt},
+                        {"error", error.empty() ? nlohmann::json() : nlohmann::json(error)}}}});
+    store::RunStore::record_step(tx, row, events);
     if (target.role == StepRole::kCompensation && status == "succeeded") {
         // The undone step (or item) now reads as compensated.
         if (auto original = store::RunStore::lock_step(tx, run.id, target.step->id, row.item_index)) {
             original->status = "compensated";
             store::RunStore::update_step(tx, *original);
+            if (parents != nullptr)
+                for (auto& s : *parents)
+                    if (s.id == original->id) s.status = "compensated";
         }
     }
-    return advance(tx, run, definition);
+    // `row` may be an element of `parents`: advancing may replace them, so it is not used
+    // after this.
+    return parents != nullptr ? advance(tx, run, definition, *parents, deferred)
+                              : advance(tx, run, definition);
 }
 
 // --- waits -----------------------------------------------------------------------------
@@ -916,16 +1112,24 @@ void RunEngine::enqueue(const std::string& run_id, const Jobs& jobs) {
 }
 
 void RunEngine::publish(const std::string& run_id, const nlohmann::json& event) {
+    publish_all(run_id, {event});
+}
+
+void RunEngine::publish_all(const std::string& run_id, const std::vector<nlohmann::json>& events) {
+    if (events.empty()) return;
     try {
         auto& c = connections();
-        nlohmann::json message = event;
-        message["run"] = run_id;
-        message["at"] = to_ms(Clock::now());
-        std::string text = message.dump();
-        c.redis->append({"PUBLISH", options_.queue_prefix + ":run:" + run_id, text});
-        c.redis->append({"PUBLISH", options_.queue_prefix + ":runs", text});
-        c.redis->read_reply();
-        c.redis->read_reply();
+        // One round trip for all of them: each on the run's channel and on the channel of
+        // all runs.
+        for (const auto& event : events) {
+            nlohmann::json message = event;
+            message["run"] = run_id;
+            message["at"] = to_ms(Clock::now());
+            std::string text = message.dump();
+            c.redis->append({"PUBLISH", options_.queue_prefix + ":run:" + run_id, text});
+            c.redis->append({"PUBLISH", options_.queue_prefix + ":runs", text});
+        }
+        for (size_t i = 0; i < 2 * events.size(); ++i) c.redis->read_reply();
     } catch (const Error& e) {
         spdlog::debug("run {}: live update not published: {}", run_id, e.what());
     }

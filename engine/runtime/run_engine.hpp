@@ -38,6 +38,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -112,6 +113,12 @@ public:
     static constexpr std::int64_t kMaxInlineResults = 1000;
     /// The event a child run's end emits, keyed by the child's id (workflow.run waits on it).
     static constexpr std::string_view kChildFinishedEvent = "workflow.finished";
+    /// Inline steps run in one transaction at most (the rest become jobs).
+    static constexpr int kMaxInlineChain = 64;
+    /// A job of an inline for_each step runs at most this many items of its lane, for at
+    /// most this long, before handing the lane back to the queue (fairness).
+    static constexpr int kInlineLaneItems = 256;
+    static constexpr std::chrono::milliseconds kInlineLaneBudget{50};
 
     RunEngine(RuntimeOptions options, const StepRegistry& steps);
     ~RunEngine();
@@ -190,17 +197,51 @@ private:
     Target target_of(const workflow::WorkflowDefinition& definition, const std::string& step_id) const;
 
     // run_engine.cpp: starting runs, regular steps, waits.
+    /// Inserts a run and returns the jobs of its first steps; with `updates`, the first
+    /// Steps made ready inside an inline chain whose `queued` status is not written yet:
+    /// the chain runs most of them at once (and records their final state); run_inline
+    /// writes `queued` for the ones that remain jobs, before its transaction commits.
+    using Deferred = std::set<std::string>;
+    /// steps that run inline run now (their live updates are added to `updates`).
     Jobs start_in(pqxx::work& tx, const workflow::WorkflowDefinition& definition,
-                  store::RunRow& run);
+                  store::RunRow& run, std::vector<nlohmann::json>* updates = nullptr);
     void perform_step(const worker::JobContext& ctx, const std::string& run_id,
                       const std::string& step_id, int item, int attempt);
     StepResult execute(const StepPlugin* plugin, const std::string& uses, StepCall& call,
                        std::chrono::milliseconds timeout);
-    /// Records a step row's final status (an item through its fan-out's counters) and
-    /// advances the run. `row.attempt` is the attempt that ended.
+    /// Records a step row's final status (an item through its fan-out's lane) and
+    /// advances the run. `row.attempt` is the attempt that ended; `ran_inline`: it also
+    /// started in this transaction.
     Jobs settle(pqxx::work& tx, store::RunRow& run, const workflow::WorkflowDefinition& definition,
                 const Target& target, store::StepRow& row, const std::string& status,
-                const nlohmann::json& outputs, const std::string& error);
+                const nlohmann::json& outputs, const std::string& error, bool ran_inline,
+                std::vector<store::StepRow>* parents = nullptr, Deferred* deferred = nullptr);
+    /// What claiming a row decided: settled without running ("skipped", or "failed" /
+    /// "continued" with `error` when its inputs do not evaluate), or the rendered inputs.
+    struct Claim {
+        std::string settled;
+        std::string error;
+        nlohmann::json with;    // secrets in clear
+        nlohmann::json inputs;  // redacted, for the row
+    };
+    Claim prepare(pqxx::work& tx, const store::RunRow& run, const Target& target,
+                  const store::StepRow& row, const std::vector<store::StepRow>& parents,
+                  bool resumed);
+    /// Does the step's plugin run inline (StepPlugin::runs_inline)?
+    bool runs_inline(const Target& target) const;
+    /// A claimed inline step to run first: the row parents[row], its rendered inputs.
+    struct InlineStart {
+        const Target* target = nullptr;
+        size_t row = 0;
+        nlohmann::json with;
+        Deferred deferred;  // steps already made ready whose `queued` is not written yet
+    };
+    /// Runs `first` (if any) inside `tx`, then — among `ready` and the steps that running
+    /// makes ready — the inline steps (at most kMaxInlineChain in all); returns the jobs of
+    /// everything else. `updates` collects the live updates to publish after the commit.
+    Jobs run_inline(pqxx::work& tx, store::RunRow& run, const workflow::WorkflowDefinition& definition,
+                    std::vector<store::StepRow>& parents, InlineStart first, Jobs ready,
+                    const std::atomic<bool>& should_stop, std::vector<nlohmann::json>& updates);
     /// on_error: continue applies to main steps (and their items) only.
     static bool continues(const Target& target) {
         return target.role == StepRole::kMain && target.step != nullptr &&
@@ -219,9 +260,13 @@ private:
     /// Queues the steps that became ready, runs the failure phases, and finishes the run
     /// when nothing is left. Runs inside `tx`, which holds the run's lock.
     Jobs advance(pqxx::work& tx, store::RunRow& run, const workflow::WorkflowDefinition& definition);
+    /// The same with the run's step rows as the caller has them (current: the caller
+    /// changed them in this transaction); they are updated as advancing changes them.
+    Jobs advance(pqxx::work& tx, store::RunRow& run, const workflow::WorkflowDefinition& definition,
+                 std::vector<store::StepRow>& parents, Deferred* deferred = nullptr);
     Jobs advance_main(pqxx::work& tx, store::RunRow& run,
                       const workflow::WorkflowDefinition& definition,
-                      std::vector<store::StepRow>& parents);
+                      std::vector<store::StepRow>& parents, Deferred* deferred = nullptr);
     Jobs advance_failure(pqxx::work& tx, store::RunRow& run,
                          const workflow::WorkflowDefinition& definition,
                          std::vector<store::StepRow>& parents);
@@ -267,6 +312,8 @@ private:
 
     void enqueue(const std::string& run_id, const Jobs& jobs);
     void publish(const std::string& run_id, const nlohmann::json& event);
+    /// Publishes live updates in one round trip.
+    void publish_all(const std::string& run_id, const std::vector<nlohmann::json>& events);
 
     RuntimeOptions options_;
     uint64_t serial_ = 0;  // identifies this engine's per-thread connections
@@ -275,6 +322,7 @@ private:
     WorkflowSource workflow_source_;
     std::mutex definitions_mutex_;
     std::map<std::string, std::shared_ptr<const workflow::WorkflowDefinition>> definitions_;
+    std::set<std::string> registered_versions_;  // "name@version" in workflow_definitions
     // Item contexts, least recently used first; at most kItemContexts entries.
     static constexpr size_t kItemContexts = 128;
     std::mutex item_contexts_mutex_;

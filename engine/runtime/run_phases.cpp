@@ -19,15 +19,24 @@ using workflow::StepStatus;
 RunEngine::Jobs RunEngine::advance(pqxx::work& tx, store::RunRow& run,
                                    const workflow::WorkflowDefinition& definition) {
     auto parents = store::RunStore::parents_of(tx, run.id);
-    if (run.status == "running") return advance_main(tx, run, definition, parents);
-    if (run.status == "failing" || run.status == "cancelling")
+    return advance(tx, run, definition, parents);
+}
+
+RunEngine::Jobs RunEngine::advance(pqxx::work& tx, store::RunRow& run,
+                                   const workflow::WorkflowDefinition& definition,
+                                   std::vector<store::StepRow>& parents, Deferred* deferred) {
+    if (run.status == "running") return advance_main(tx, run, definition, parents, deferred);
+    if (run.status == "failing" || run.status == "cancelling") {
+        parents = store::RunStore::parents_of(tx, run.id);  // compensations add rows
         return advance_failure(tx, run, definition, parents);
+    }
     return {};
 }
 
 RunEngine::Jobs RunEngine::advance_main(pqxx::work& tx, store::RunRow& run,
                                         const workflow::WorkflowDefinition& definition,
-                                        std::vector<store::StepRow>& parents) {
+                                        std::vector<store::StepRow>& parents,
+                                        Deferred* deferred) {
     auto dag = workflow::Dag::build(definition.steps);
     std::vector<StepStatus> status(dag.size(), StepStatus::kPending);
     std::map<std::string, store::StepRow*> by_id;
@@ -65,10 +74,13 @@ RunEngine::Jobs RunEngine::advance_main(pqxx::work& tx, store::RunRow& run,
         for (size_t i : ready) {
             store::StepRow* row = by_id.at(dag.id(i));
             row->status = "queued";
-            ids.push_back(row->step_id);
+            if (deferred != nullptr && runs_inline(target_of(definition, row->step_id)))
+                deferred->insert(row->step_id);
+            else
+                ids.push_back(row->step_id);
             jobs.push_back(Enqueue{run.id, row->step_id, -1, row->attempt + 1, std::nullopt});
         }
-        store::RunStore::set_steps_status(tx, run.id, ids, "queued");
+        if (!ids.empty()) store::RunStore::set_steps_status(tx, run.id, ids, "queued");
         return jobs;
     }
     if (any_running) return jobs;
@@ -269,13 +281,9 @@ std::optional<RunEngine::Enqueue> RunEngine::next_compensation(
 RunEngine::Jobs RunEngine::finish_run(pqxx::work& tx, store::RunRow& run, const std::string& status,
                                       const std::string& error, const nlohmann::json& outputs) {
     const bool held_slot = run.status != "pending";
-    store::RunStore::set_run_status(tx, run.id, status, error);
-    if (!outputs.is_null()) store::RunStore::set_run_outputs(tx, run.id, outputs);
-    store::RunStore::add_event(tx, run.id, "run." + status,
-                               {{"error", error.empty() ? nlohmann::json() : nlohmann::json(error)}});
+    store::RunStore::finish_run(tx, run.id, status, error, outputs);
     run.status = status;
     run.error = error;
-    store::RunStore::cancel_waits(tx, run.id);
     Jobs jobs;
     if (!run.parent_run_id.empty()) {
         // The workflow.run step that started this run resumes with its outcome.

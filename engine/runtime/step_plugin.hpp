@@ -72,6 +72,11 @@ public:
     virtual const workflow::StepTypeDescriptor& descriptor() const = 0;
     /// Runs one attempt. Throwing is a retryable failure (InputError: not retryable).
     virtual StepResult run(const StepCall& call) = 0;
+    /// True for a step that does no I/O and returns at once (log, fail, collection.range):
+    /// the run-time may run it inside the transaction that claims and records it, and run
+    /// the inline steps it makes ready in the same transaction. A rollback then undoes the
+    /// whole chain, so such a step must have no effect outside the process.
+    virtual bool runs_inline() const { return false; }
 };
 
 /// Step type name → implementation.

@@ -252,6 +252,44 @@ void RunStore::set_run_outputs(pqxx::work& tx, const std::string& id,
                     outputs.dump());
 }
 
+void RunStore::finish_run(pqxx::work& tx, const std::string& id, const std::string& status,
+                          const std::string& error, const nlohmann::json& outputs) {
+    exec_prepared(tx, "aa_finish_run",
+        "WITH r AS (UPDATE workflow_runs SET status = $2, error = coalesce($3, error), "
+        "outputs = coalesce($4::jsonb, outputs), updated_at = now(), finished_at = now() "
+        "WHERE id = $1::uuid RETURNING id), "
+        "e AS (INSERT INTO run_events (id, run_id, kind, payload) SELECT $5::uuid, r.id, "
+        "'run.' || $2, jsonb_build_object('error', $3::text) FROM r RETURNING 1), "
+        "w AS (UPDATE run_waits SET resolved_at = now(), outcome = 'cancelled' "
+        "WHERE run_id = $1::uuid AND resolved_at IS NULL RETURNING 1) "
+        "SELECT (SELECT count(*) FROM e), (SELECT count(*) FROM w)",
+        id, status, opt(error), opt_json(outputs), new_id());
+}
+
+void RunStore::insert_run_with_steps(pqxx::work& tx, const RunRow& run,
+                                     const std::vector<StepRow>& steps, const std::string& event,
+                                     const nlohmann::json& payload) {
+    nlohmann::json rows = nlohmann::json::array();
+    for (const auto& s : steps)
+        rows.push_back({{"id", s.id}, {"step_id", s.step_id}, {"idempotency_key", s.idempotency_key}});
+    exec_prepared(tx, "aa_insert_run_with_steps",
+        "WITH r AS (INSERT INTO workflow_runs (id, workflow_name, workflow_version, definition, "
+        "inputs, status, trigger_kind, trigger_ref, dedupe_key, concurrency_key, parent_run_id, "
+        "parent_step, started_at) VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6, $7, $8, $9, $10, "
+        "$11::uuid, $12, CASE WHEN $6 = 'running' THEN now() END) RETURNING id), "
+        "s AS (INSERT INTO step_runs (id, run_id, step_id, item_index, status, idempotency_key) "
+        "SELECT x.id, r.id, x.step_id, -1, 'pending', x.idempotency_key FROM r, "
+        "jsonb_to_recordset($13::jsonb) AS x(id uuid, step_id text, idempotency_key text) "
+        "RETURNING 1), "
+        "e AS (INSERT INTO run_events (id, run_id, kind, payload) SELECT $14::uuid, r.id, $15, "
+        "$16::jsonb FROM r RETURNING 1) "
+        "SELECT (SELECT count(*) FROM s), (SELECT count(*) FROM e)",
+        run.id, run.workflow_name, run.workflow_version, run.definition.dump(), run.inputs.dump(),
+        run.status, run.trigger_kind, opt(run.trigger_ref), opt(run.dedupe_key),
+        opt(run.concurrency_key), opt(run.parent_run_id), opt(run.parent_step), rows.dump(),
+        new_id(), event, payload.dump());
+}
+
 void RunStore::set_failed_step(pqxx::work& tx, const std::string& id, const std::string& step,
                                const std::string& error) {
     tx.exec_params0(
@@ -359,6 +397,25 @@ void RunStore::update_step(pqxx::work& tx, const StepRow& s) {
         "WHERE id = $1::uuid",
         s.id, s.status, s.attempt, opt_json(s.inputs), opt_json(s.outputs), opt(s.error),
         s.next_attempt_ms, is_final(s.status));
+}
+
+void RunStore::record_step(pqxx::work& tx, const StepRow& s, const nlohmann::json& events) {
+    nlohmann::json rows = nlohmann::json::array();
+    for (const auto& e : events)
+        rows.push_back({{"id", new_id()}, {"kind", e.at("kind")}, {"payload", e.at("payload")}});
+    exec_prepared(tx, "aa_record_step",
+        "WITH u AS (UPDATE step_runs SET status = $2, attempt = $3, inputs = $4::jsonb, "
+        "outputs = $5::jsonb, error = $6, updated_at = now(), "
+        "next_attempt_at = CASE WHEN $7::bigint > 0 THEN to_timestamp($7::bigint / 1000.0) END, "
+        "started_at = CASE WHEN $2 = 'running' OR $8 THEN coalesce(started_at, now()) "
+        "ELSE started_at END, "
+        "finished_at = CASE WHEN $8 THEN coalesce(finished_at, now()) ELSE NULL END "
+        "WHERE id = $1::uuid RETURNING run_id, id) "
+        "INSERT INTO run_events (id, run_id, step_run_id, kind, payload) "
+        "SELECT e.id, u.run_id, u.id, e.kind, e.payload FROM u, "
+        "jsonb_to_recordset($9::jsonb) AS e(id uuid, kind text, payload jsonb)",
+        s.id, s.status, s.attempt, opt_json(s.inputs), opt_json(s.outputs), opt(s.error),
+        s.next_attempt_ms, is_final(s.status), rows.dump());
 }
 
 void RunStore::set_steps_status(pqxx::work& tx, const std::string& run_id,
@@ -530,18 +587,19 @@ ItemCompletion RunStore::complete_item(pqxx::transaction_base& tx, const std::st
         "(status = 'queued' AND attempt = 0 AND $8 = 1)) RETURNING item_index), "
         "f AS (SELECT x.run_id, x.step_id, x.source, x.total, x.lanes, fin.item_index "
         "FROM step_fanouts x, fin WHERE x.run_id = $1::uuid AND x.step_id = $2 "
-        "AND NOT x.stopping AND NOT $9::boolean), "
+        "AND NOT x.stopping AND NOT $9::boolean AND " + kRunIsRunning + "), "
         "nxt AS (SELECT f.*, " + next_in_lane("f", "f.item_index + f.lanes") + " AS k FROM f), "
         "ins AS (INSERT INTO step_runs (id, run_id, step_id, item_index, status, "
         "idempotency_key, item) SELECT $10::uuid, f.run_id, f.step_id, f.k::int, 'queued', "
         "f.run_id::text || ':' || f.step_id || ':' || f.k, " + item_at("f", "f.k") +
-        " FROM nxt AS f WHERE f.k IS NOT NULL " + kUpsertItem + "), "
+        " FROM nxt AS f WHERE f.k IS NOT NULL " + kUpsertItem + ", id, item), "
         "ended AS (UPDATE step_fanouts x SET lanes_done = x.lanes_done + 1, "
         "stopping = x.stopping OR $9::boolean, updated_at = now() FROM fin "
         "WHERE x.run_id = $1::uuid AND x.step_id = $2 AND NOT EXISTS (SELECT 1 FROM ins) "
         "RETURNING x.lanes_done >= x.lanes AS finished) "
         "SELECT (SELECT count(*) FROM fin), coalesce((SELECT item_index FROM ins), -1), "
-        "coalesce((SELECT finished FROM ended), false)";
+        "coalesce((SELECT finished FROM ended), false), "
+        "coalesce((SELECT id::text FROM ins), ''), coalesce((SELECT item::text FROM ins), 'null')";
     ItemCompletion out;
     auto r = exec_prepared(tx, "aa_complete_item", sql, run_id, step_id, o.row_id, o.status,
                            opt_json(o.inputs), opt_json(o.outputs), opt(o.error), o.attempt,
@@ -549,6 +607,8 @@ ItemCompletion RunStore::complete_item(pqxx::transaction_base& tx, const std::st
     out.recorded = r[0][0].as<long long>() > 0;
     out.next = r[0][1].as<std::int64_t>();
     out.finished = r[0][2].as<bool>();
+    out.next_row_id = r[0][3].as<std::string>();
+    out.next_item = nlohmann::json::parse(r[0][4].as<std::string>());
     return out;
 }
 

@@ -79,6 +79,8 @@ struct FanoutRow {
 struct ItemCompletion {
     bool recorded = false;     // false: the row was not at that attempt (a stale job)
     std::int64_t next = -1;    // the next item of its lane, created as `queued`; -1: none
+    std::string next_row_id;   // …its row
+    nlohmann::json next_item;  // …and its element
     bool finished = false;     // that was the end of the last lane
 };
 
@@ -124,6 +126,14 @@ public:
                                const std::string& error = "");
     static void set_run_outputs(pqxx::work& tx, const std::string& id,
                                 const nlohmann::json& outputs);
+    /// Ends a run in one statement: status, error, outputs (unless null), the run.<status>
+    /// event, and its open waits resolved as cancelled.
+    static void finish_run(pqxx::work& tx, const std::string& id, const std::string& status,
+                           const std::string& error, const nlohmann::json& outputs);
+    /// Inserts a run, its step rows and its first event in one statement.
+    static void insert_run_with_steps(pqxx::work& tx, const RunRow& run,
+                                      const std::vector<StepRow>& steps, const std::string& event,
+                                      const nlohmann::json& payload);
     static void set_failed_step(pqxx::work& tx, const std::string& id, const std::string& step,
                                 const std::string& error);
     /// Active (running, waiting, failing, cancelling) child runs of a run.
@@ -149,6 +159,9 @@ public:
     /// Writes status, attempt, inputs, outputs, error, next_attempt (ms since epoch; 0
     /// clears it) and the start/finish times implied by the status.
     static void update_step(pqxx::work& tx, const StepRow& step);
+    /// update_step() and, in the same statement, the run events of `events` ([{"kind",
+    /// "payload"}], attached to the row): one round trip where a step changes state.
+    static void record_step(pqxx::work& tx, const StepRow& step, const nlohmann::json& events);
     /// Sets the status of these steps' own rows (item_index -1; items are left alone).
     static void set_steps_status(pqxx::work& tx, const std::string& run_id,
                                  const std::vector<std::string>& step_ids,
@@ -200,8 +213,9 @@ public:
     static std::vector<std::int64_t> open_lanes(pqxx::work& tx, const std::string& run_id,
                                                 const std::string& step_id);
     /// Records an item's final outcome and, in the same statement, creates the row of the
-    /// next item of its lane — or ends the lane. One round trip per item, no lock on
-    /// anything but the item's own row (the hot path of a fan-out).
+    /// next item of its lane — or ends the lane (also when the run is no longer running).
+    /// One round trip per item, no lock on anything but the item's own row (the hot path
+    /// of a fan-out).
     static ItemCompletion complete_item(pqxx::transaction_base& tx, const std::string& run_id,
                                         const std::string& step_id, const ItemOutcome& outcome);
     /// Claims an item for `attempt`, unless the run is not running or the row is not at that

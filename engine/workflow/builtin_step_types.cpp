@@ -72,6 +72,13 @@ void register_builtin_step_types(StepCatalog& catalog) {
         },
     });
     catalog.add({
+        "noop",
+        "Do nothing and succeed, dispatched as a queue job like a plugin step (benchmarks, "
+        "placeholders).",
+        {},
+        {},
+    });
+    catalog.add({
         "fail",
         "Fail the step with a message (for tests and simple rules).",
         {

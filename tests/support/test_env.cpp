@@ -13,7 +13,7 @@ namespace {
 std::string required_env(const char* name) {
     const char* value = std::getenv(name);
     if (value == nullptr || *value == '\0') {
-        FAIL("environment variable " << name
+        FAIL("environment variable " << std::string(name)
                                      << " is not set: run integration tests through scripts/test.sh");
     }
     return value;

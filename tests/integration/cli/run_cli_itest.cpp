@@ -66,6 +66,17 @@ steps:
     with: { message: "client is blocked" }
 )yaml";
 
+// noop steps always run as queue jobs (log would run inline, at start).
+const char* kHandoff = R"yaml(
+name: handoff
+steps:
+  - id: first
+    uses: noop
+  - id: second
+    needs: [first]
+    uses: noop
+)yaml";
+
 }  // namespace
 
 TEST_CASE("Cli.Run.WaitFollowsStepsAndExitsWithTheRunStatus") {
@@ -99,7 +110,9 @@ TEST_CASE("Cli.Run.WaitFollowsStepsAndExitsWithTheRunStatus") {
     CHECK(doc["status"] == "failed");
     CHECK(doc["version"] == 2);
 
-    CHECK(worker->output().find("tok_Sup3rSecretValue") == std::string::npos);  // logs too
+    // Logs too: the worker's, and the CLI's (log steps run inline where the run starts).
+    CHECK(worker->output().find("tok_Sup3rSecretValue") == std::string::npos);
+    CHECK((ok.out + ok.err + bad.out + bad.err).find("tok_Sup3rSecretValue") == std::string::npos);
 }
 
 TEST_CASE("Cli.Run.DryRunAndBadInputChangeNothing") {
@@ -128,8 +141,8 @@ TEST_CASE("Cli.Run.DryRunAndBadInputChangeNothing") {
 
 TEST_CASE("Cli.Reconcile.EnqueuesStepsWhoseJobsWereLost") {
     CliFixture f;
-    f.write("onboarding.yaml", kOnboarding);
-    auto started = test::run_cli({"run", "onboarding", "--input", "client=Ada"}, f.opts);
+    f.write("handoff.yaml", kHandoff);
+    auto started = test::run_cli({"run", "handoff"}, f.opts);
     REQUIRE(started.exit_code == 0);
     std::string id = started.out.substr(0, started.out.find('\n'));
     // Redis loses the queued job before any worker saw it.

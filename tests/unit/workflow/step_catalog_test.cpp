@@ -11,7 +11,8 @@ using namespace artistsaid::workflow;
 TEST_CASE("StepCatalog.Builtins.DeclareInputsAndOutputs") {
     StepCatalog catalog = StepCatalog::with_builtins();
     CHECK(catalog.names() ==
-          std::vector<std::string>{"fail", "log", "wait.event", "wait.until", "workflow.run"});
+          std::vector<std::string>{"fail", "log", "noop", "wait.event", "wait.until",
+                                   "workflow.run"});
     const auto* run = catalog.find("workflow.run");
     REQUIRE(run != nullptr);
     CHECK(run->input("workflow")->required);
