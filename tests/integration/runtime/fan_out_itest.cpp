@@ -317,7 +317,7 @@ steps:
 )");
     auto started = std::chrono::steady_clock::now();
     auto run = f.engine->start(def, {});
-    REQUIRE(f.finished(run.run_id, 150s));
+    REQUIRE(f.finished(run.run_id, 900s));  // a bound, not a performance check
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     long peak_kib = test::proc_status_kib(f.workers[0]->pid(), "VmHWM");
     MESSAGE("100,000 items in " << seconds << " s (" << static_cast<long>(100000 / seconds)
