@@ -284,7 +284,7 @@ steps:
         victim = f.start_worker(args);
         ++kills;
     }
-    REQUIRE(f.finished(run.run_id, 90s));
+    REQUIRE(f.finished(run.run_id, 300s));
     CHECK(f.run_status(run.run_id) == "succeeded");
     auto effects = f.scalar("SELECT count(*) FROM step_effects");
     auto executions = f.scalar("SELECT count(*) FROM test_executions");

@@ -155,7 +155,7 @@ struct RuntimeFixture {
             run_id, step_id);
         return nlohmann::json::parse(r[0].as<std::string>());
     }
-    bool finished(const std::string& id, std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
+    bool finished(const std::string& id, std::chrono::milliseconds timeout = std::chrono::seconds(120)) {
         return eventually(
             [&] {
                 auto s = run_status(id);
