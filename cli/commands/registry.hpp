@@ -24,5 +24,7 @@ Command workflows_commands();
 Command tick_command();
 Command scheduler_command();
 Command schedules_commands();
+Command serve_command();
+Command apikeys_commands();
 
 }  // namespace artistsaid::cli
