@@ -3,6 +3,8 @@
 // /metrics checked by a strict Prometheus text parser.
 #include <doctest/doctest.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 
 #include <fstream>
 #include <random>
@@ -268,4 +270,35 @@ TEST_CASE("Serve.Systemd.UnitVerifiesWithSystemdAnalyze") {
     broken.replace(broken.find("WatchdogSec=30s"), 15, "WatchdogSec=soon");
     CHECK(write(broken) != "");
     test::fs::remove_all(dir);
+}
+
+TEST_CASE("Serve.Systemd.ReadyWatchdogAndStoppingNotifications") {
+    test::ServeFixture f;
+    std::string path = "/tmp/" + test::unique_name("aa_serve_notify") + ".sock";
+    int fd = ::socket(AF_UNIX, SOCK_DGRAM, 0);
+    REQUIRE(fd >= 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    timeval tv{0, 100000};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    auto receive_until = [&](const std::string& wanted, std::chrono::milliseconds timeout) {
+        auto deadline = std::chrono::steady_clock::now() + timeout;
+        while (std::chrono::steady_clock::now() < deadline) {
+            char buf[512];
+            ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+            if (n > 0 && std::string(buf, static_cast<size_t>(n)).find(wanted) != std::string::npos)
+                return true;
+        }
+        return false;
+    };
+    f.start({{"NOTIFY_SOCKET", path}, {"WATCHDOG_USEC", "1000000"}});
+    CHECK(receive_until("READY=1", 10s));
+    CHECK(receive_until("WATCHDOG=1", 5s));  // fed only after the event loop answered
+    f.server->signal(SIGTERM);
+    CHECK(receive_until("STOPPING=1", 10s));
+    CHECK(f.server->wait(30s) == std::optional<int>(0));
+    ::close(fd);
+    ::unlink(path.c_str());
 }
