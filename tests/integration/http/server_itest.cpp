@@ -302,3 +302,18 @@ TEST_CASE("Serve.Systemd.ReadyWatchdogAndStoppingNotifications") {
     ::close(fd);
     ::unlink(path.c_str());
 }
+
+TEST_CASE("Serve.Usage.BadListenAddressesAndABusyPort") {
+    test::ServeFixture f;
+    auto opts = f.cli_options();
+    opts.timeout = 30s;
+    CHECK(test::run_cli({"serve", "--listen", "nowhere"}, opts).exit_code == 2);
+    CHECK(test::run_cli({"serve", "--listen", "127.0.0.1:99999"}, opts).exit_code == 2);
+    CHECK(test::run_cli({"serve", "--listen", "not-an-ip:8080"}, opts).exit_code == 2);
+    f.start();
+    // The port is taken by the running server: a dependency problem, exit 3.
+    auto busy = test::run_cli({"serve", "--listen", "127.0.0.1:" + std::to_string(f.port)}, opts);
+    INFO(busy.err);
+    CHECK(busy.exit_code == 3);
+    CHECK(busy.err.find("cannot listen on") != std::string::npos);
+}
