@@ -19,6 +19,7 @@ using Response = boost::beast::http::response<boost::beast::http::string_body>;
 struct LiveFilter {
     std::string run;
     std::string workflow;
+    std::string protocol;  // the subprotocol to answer with (the one the key came in), if any
 };
 
 class HttpApplication {

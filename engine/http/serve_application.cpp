@@ -141,16 +141,21 @@ Response ServeApplication::metrics(std::size_t worker) {
 }
 
 std::variant<ApiKey, Response> ServeApplication::authenticate(const Request& request,
-                                                              std::size_t worker) {
+                                                              std::size_t worker,
+                                                              const std::string& offered) {
     auto header = request[bhttp::field::authorization];
     std::string_view h(header.data(), header.size());
-    if (h.size() < 7 || !boost::beast::iequals(h.substr(0, 7), "Bearer ")) {
+    std::string secret;
+    if (h.size() >= 7 && boost::beast::iequals(h.substr(0, 7), "Bearer "))
+        secret = std::string(h.substr(7));
+    else
+        secret = offered;
+    if (secret.empty()) {
         auto res = json_error(401, "unauthenticated",
                               "send an API key: Authorization: Bearer <key>");
         res.set(bhttp::field::www_authenticate, "Bearer");
         return res;
     }
-    std::string secret(h.substr(7));
     auto key = ApiKeyStore::authenticate(connections_.pg(worker), secret);
     if (!key) {
         auto res = json_error(401, "invalid_api_key", "the API key is unknown or revoked");
@@ -172,9 +177,26 @@ std::variant<ApiKey, Response> ServeApplication::authenticate(const Request& req
 std::variant<LiveFilter, Response> ServeApplication::open_websocket(const Request& request,
                                                                     std::size_t worker) {
     try {
-        auto key = authenticate(request, worker);
+        // Browsers cannot set Authorization on a WebSocket: they may offer the key as the
+        // subprotocol "artistsaid.bearer.<key>" instead, which is then echoed back.
+        std::string offered, protocol;
+        std::string_view protocols = request[bhttp::field::sec_websocket_protocol];
+        while (!protocols.empty()) {
+            auto comma = protocols.find(',');
+            auto item = protocols.substr(0, comma);
+            protocols = comma == std::string_view::npos ? std::string_view() : protocols.substr(comma + 1);
+            while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+            while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+            constexpr std::string_view kPrefix = "artistsaid.bearer.";
+            if (item.substr(0, kPrefix.size()) == kPrefix) {
+                offered = std::string(item.substr(kPrefix.size()));
+                protocol = std::string(item);
+            }
+        }
+        auto key = authenticate(request, worker, offered);
         if (auto* refusal = std::get_if<Response>(&key)) return std::move(*refusal);
         LiveFilter filter;
+        filter.protocol = protocol;
         std::string_view target = request.target();
         auto q = target.find('?');
         if (q != std::string_view::npos) {

@@ -48,8 +48,10 @@ private:
     Response ready(std::size_t worker);
     Response metrics(std::size_t worker);
     Response api(const Request& request, const std::string& path, std::size_t worker);
-    /// The key of `request`, or the 401/429/503 to answer instead.
-    std::variant<ApiKey, Response> authenticate(const Request& request, std::size_t worker);
+    /// The key of `request` (its Authorization header, else `offered`), or the 401/429/503
+    /// to answer instead.
+    std::variant<ApiKey, Response> authenticate(const Request& request, std::size_t worker,
+                                                const std::string& offered = {});
 
     ServeSettings settings_;
     WorkerConnections& connections_;

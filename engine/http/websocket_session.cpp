@@ -24,7 +24,10 @@ void WebSocketSession::accept(const Request& request) {
     timeouts.handshake_timeout = server_.options().read_timeout;
     ws_.set_option(timeouts);
     ws_.set_option(websocket::stream_base::decorator(
-        [](websocket::response_type& res) { res.set(beast::http::field::server, "artistsaid"); }));
+        [protocol = filter_.protocol](websocket::response_type& res) {
+            res.set(beast::http::field::server, "artistsaid");
+            if (!protocol.empty()) res.set(beast::http::field::sec_websocket_protocol, protocol);
+        }));
     ws_.read_message_max(64 * 1024);
     ws_.async_accept(request, [self = shared_from_this()](beast::error_code ec) {
         if (ec) return;

@@ -269,4 +269,25 @@ TEST_CASE("Api.WebSocket.LiveUpdatesFilteredByWorkflow") {
     CHECK(cancelling["run"] == run);
     CHECK(cancelling["kind"] == "run.cancelling");
     by_run.close(beast::websocket::close_code::normal);
+
+    // A browser offers the key as a subprotocol (it cannot set Authorization).
+    auto offer = [&](const std::string& secret) {
+        net::ip::tcp::socket s(io);
+        s.connect({net::ip::make_address("127.0.0.1"), static_cast<unsigned short>(f.port)});
+        ::setsockopt(s.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        beast::websocket::stream<net::ip::tcp::socket> browser(std::move(s));
+        browser.set_option(beast::websocket::stream_base::decorator(
+            [&](beast::websocket::request_type& req) {
+                req.set(beast::http::field::sec_websocket_protocol, "artistsaid.bearer." + secret);
+            }));
+        beast::websocket::response_type res;
+        beast::error_code ec;
+        browser.handshake(res, "127.0.0.1", "/ws", ec);
+        if (ec) return std::string("refused");
+        std::string echoed(res[beast::http::field::sec_websocket_protocol]);
+        browser.close(beast::websocket::close_code::normal);
+        return echoed;
+    };
+    CHECK(offer(key) == "artistsaid.bearer." + key);
+    CHECK(offer("aa_wrong0000000000") == "refused");
 }
