@@ -13,6 +13,7 @@ packages=(
   redis-server postgresql postgresql-contrib
   python3-jsonschema python3-yaml
   python3-lxml
+  openssl  # the HTTP tests sign webhooks with the openssl command line
 )
 
 missing=()

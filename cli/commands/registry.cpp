@@ -22,6 +22,8 @@ Command build_command_tree() {
         tick_command(),
         scheduler_command(),
         schedules_commands(),
+        serve_command(),
+        apikeys_commands(),
         config_commands(),
         bench_commands(),
         payments_commands(),

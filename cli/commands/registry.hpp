@@ -25,5 +25,7 @@ Command tick_command();
 Command scheduler_command();
 Command schedules_commands();
 Command payments_commands();
+Command serve_command();
+Command apikeys_commands();
 
 }  // namespace artistsaid::cli

@@ -1,0 +1,97 @@
+#include "engine/http/paypal_webhook_verifier.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "engine/core/error.hpp"
+#include "engine/schedule/rfc3339.hpp"
+
+namespace artistsaid::http {
+
+std::string PayPalWebhookVerifier::access_token(bool renew) const {
+    std::lock_guard lock(token_mutex_);
+    if (!renew && !token_.empty() && std::chrono::steady_clock::now() < token_expires_)
+        return token_;
+    auto response = client_.post(credentials_.api_url + "/v1/oauth2/token",
+                                 {"Content-Type: application/x-www-form-urlencoded",
+                                  "Accept: application/json"},
+                                 "grant_type=client_credentials",
+                                 credentials_.client_id + ":" + credentials_.client_secret);
+    auto body = nlohmann::json::parse(response.body, nullptr, false);
+    if (response.status != 200 || !body.is_object() || !body.contains("access_token") ||
+        !body["access_token"].is_string()) {
+        spdlog::error("PayPal refused our OAuth credentials (HTTP {})", response.status);
+        throw UnavailableError("PayPal did not grant an access token (HTTP " +
+                               std::to_string(response.status) + ")");
+    }
+    token_ = body["access_token"];
+    long long expires = body.value("expires_in", 300LL);
+    token_expires_ = std::chrono::steady_clock::now() +
+                     std::chrono::seconds(std::max(0LL, expires - 60));
+    return token_;
+}
+
+WebhookEvent PayPalWebhookVerifier::verify(const Request& request, const std::string&) const {
+    auto header = [&](const char* name) {
+        auto v = request[name];
+        if (v.empty())
+            throw WebhookRejected(400, "missing_signature", std::string("no ") + name + " header");
+        return std::string(v);
+    };
+    const std::string id = header("PAYPAL-TRANSMISSION-ID"), time = header("PAYPAL-TRANSMISSION-TIME"),
+                      sig = header("PAYPAL-TRANSMISSION-SIG"), cert = header("PAYPAL-CERT-URL"),
+                      algo = header("PAYPAL-AUTH-ALGO");
+    try {
+        auto sent = schedule::parse_rfc3339(time);
+        auto now = std::chrono::system_clock::now();
+        if (sent < now - tolerance_ || sent > now + tolerance_)
+            throw WebhookRejected(401, "stale_timestamp",
+                                  "PAYPAL-TRANSMISSION-TIME is outside the replay window");
+    } catch (const InputError&) {
+        throw WebhookRejected(400, "malformed_signature",
+                              "PAYPAL-TRANSMISSION-TIME is not an RFC 3339 time");
+    }
+    auto body = nlohmann::json::parse(request.body(), nullptr, false);
+    if (!body.is_object() || !body.contains("id") || !body["id"].is_string() ||
+        !body.contains("event_type") || !body["event_type"].is_string())
+        throw WebhookRejected(400, "invalid_payload", "a PayPal event needs an id and event_type");
+    // The raw body goes in as webhook_event: it is valid JSON (checked above).
+    const std::string call = "{\"auth_algo\":" + nlohmann::json(algo).dump() +
+                             ",\"cert_url\":" + nlohmann::json(cert).dump() +
+                             ",\"transmission_id\":" + nlohmann::json(id).dump() +
+                             ",\"transmission_sig\":" + nlohmann::json(sig).dump() +
+                             ",\"transmission_time\":" + nlohmann::json(time).dump() +
+                             ",\"webhook_id\":" + nlohmann::json(credentials_.webhook_id).dump() +
+                             ",\"webhook_event\":" + request.body() + "}";
+    OutboundResponse response;
+    try {
+        for (int attempt = 0; attempt < 2; ++attempt) {
+            response = client_.post(
+                credentials_.api_url + "/v1/notifications/verify-webhook-signature",
+                {"Content-Type: application/json", "Accept: application/json",
+                 "Authorization: Bearer " + access_token(attempt > 0)},
+                call);
+            if (response.status != 401) break;  // an expired token: renew it once
+        }
+    } catch (const UnavailableError& e) {
+        throw WebhookRejected(503, "provider_unavailable",
+                              std::string("PayPal's verification API: ") + e.what());
+    }
+    auto verdict = nlohmann::json::parse(response.body, nullptr, false);
+    if (response.status != 200 || !verdict.is_object() ||
+        !verdict.contains("verification_status"))
+        throw WebhookRejected(503, "provider_unavailable",
+                              "PayPal's verification API answered HTTP " +
+                                  std::to_string(response.status));
+    if (verdict["verification_status"] != "SUCCESS")
+        throw WebhookRejected(401, "bad_signature", "PayPal did not verify the signature");
+    WebhookEvent event;
+    event.id = body["id"];
+    event.type = body["event_type"];
+    if (body.contains("resource") && body["resource"].is_object() &&
+        body["resource"].contains("id") && body["resource"]["id"].is_string())
+        event.key = body["resource"]["id"];
+    event.payload = std::move(body);
+    return event;
+}
+
+}  // namespace artistsaid::http
