@@ -24,6 +24,7 @@ Command build_command_tree() {
         schedules_commands(),
         config_commands(),
         bench_commands(),
+        ledger_commands(),
     };
     return root;
 }
