@@ -33,13 +33,13 @@ $$;
 
 -- The date `months` months after d's month, on billing_day or the month's last day if the
 -- month is shorter (Jan 31 + 1 month, billing day 31 = Feb 28; Feb 28 + 1 = Mar 31).
+-- Integer month arithmetic on dates only (no timestamptz, so it is truly immutable and
+-- the planner inlines it); the last day is the day before the next month's first.
 CREATE FUNCTION billing_add_months(d date, months integer, billing_day integer) RETURNS date
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT (date_trunc('month', d) + make_interval(months => months))::date
-           + least(billing_day,
-                   extract(day from date_trunc('month', d)
-                                    + make_interval(months => months + 1)
-                                    - interval '1 day')::integer) - 1
+    SELECT make_date((extract(year from d)::integer * 12 + extract(month from d)::integer - 1 + months) / 12, (extract(year from d)::integer * 12 + extract(month from d)::integer - 1 + months) % 12 + 1,
+                     least(billing_day,
+                           extract(day from make_date((extract(year from d)::integer * 12 + extract(month from d)::integer + months) / 12, (extract(year from d)::integer * 12 + extract(month from d)::integer + months) % 12 + 1, 1) - 1)::integer))
 $$;
 
 CREATE FUNCTION billing_cycle_months(cycle text) RETURNS integer

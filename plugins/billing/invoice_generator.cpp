@@ -36,11 +36,11 @@ WITH due AS (
      WHERE s.id = due.id AND s.status = 'active' AND s.next_due_date = due.next_due_date
     RETURNING s.id, s.client_id, s.service_id, s.currency::text AS currency, s.cycle::text AS cycle,
               s.billing_day::integer AS billing_day, s.quantity, due.unit_amount,
-              due.next_due_date AS period_start
+              due.next_due_date AS period_start, s.next_due_date AS next_due
 )
 INSERT INTO bill_periods
 SELECT id, client_id, service_id, currency, cycle, billing_day, quantity, unit_amount,
-       period_start, billing_period_end(period_start, cycle, billing_day)
+       period_start, coalesce(next_due, period_start + 1)
   FROM moved
 )SQL";
 
@@ -359,6 +359,9 @@ nlohmann::json InvoiceGenerator::generate(pqxx::connection& conn,
     try {
         pqxx::work tx(conn);
         tx.exec(kLockSql);
+        // Room for the hash joins and sorts of a million rows (per plan node, this
+        // transaction only).
+        tx.exec("SET LOCAL work_mem = '64MB'");
         auto claimed = tx.exec_params(
             "INSERT INTO billing_runs (kind, idempotency_key, as_of, parameters) "
             "VALUES ('generate_invoices', $1, $2::date, $3::jsonb) "
@@ -412,6 +415,7 @@ nlohmann::json InvoiceGenerator::generate(pqxx::connection& conn,
         tx.exec("ANALYZE bill_lines");
         phase("lines");
         tx.exec(render(tx, kTaxSql, values));
+        tx.exec("ANALYZE bill_taxed");
         phase("tax");
 
         // Credit balances used below are locked until commit (another payment or credit
@@ -422,6 +426,7 @@ nlohmann::json InvoiceGenerator::generate(pqxx::connection& conn,
                 "(SELECT DISTINCT client_id FROM bill_taxed) FOR UPDATE");
         tx.exec(render(tx, kInvoiceGroupsSql, values));
         const long long invoice_count = count_of(tx, "SELECT count(*) FROM bill_invoices");
+        tx.exec("ANALYZE bill_invoices");
 
         long long base = 1;
         if (invoice_count > 0) {
@@ -432,6 +437,7 @@ nlohmann::json InvoiceGenerator::generate(pqxx::connection& conn,
                        .as<long long>();
             values.push_back({"base", std::to_string(base)});
             tx.exec(render(tx, kInsertInvoicesSql, values));
+            tx.exec("ANALYZE bill_invoice_ids");
             phase("invoices");
             tx.exec(kInsertItemsSql);
             tx.exec(render(tx, kMarkUsageSql, values));

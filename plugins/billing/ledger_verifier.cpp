@@ -58,10 +58,15 @@ constexpr Check kChecks[] = {
      "WHERE i.subtotal <> coalesce(s.sub, 0) OR i.tax <> coalesce(s.tax, 0) "
      "   OR i.credit_applied <> coalesce(s.credit, 0) ORDER BY i.id"},
     {"billing_runs_posted",
-     "each billing run's invoice.issued transactions receive its invoices' totals",
-     "WITH inv AS (SELECT billing_run_id, currency, sum(total) AS total FROM invoices "
-     "              WHERE billing_run_id IS NOT NULL GROUP BY billing_run_id, currency "
-     "             HAVING sum(total) <> 0), "
+     "each billing run's invoice.issued transactions receive its invoices' totals (as issued, "
+     "before late fees)",
+     "WITH inv AS (SELECT i.billing_run_id, i.currency, "
+     "                    sum(i.total - coalesce(f.amount, 0)) AS total "
+     "               FROM invoices i LEFT JOIN (SELECT invoice_id, sum(amount) AS amount "
+     "                    FROM invoice_items WHERE kind = 'late_fee' GROUP BY invoice_id) f "
+     "                 ON f.invoice_id = i.id "
+     "              WHERE i.billing_run_id IS NOT NULL GROUP BY i.billing_run_id, i.currency "
+     "             HAVING sum(i.total - coalesce(f.amount, 0)) <> 0), "
      "     led AS (SELECT substr(t.reference, 13)::bigint AS billing_run_id, e.currency, "
      "                    sum(e.amount) AS total "
      "               FROM ledger_transactions t JOIN ledger_entries e ON e.transaction_id = t.id "

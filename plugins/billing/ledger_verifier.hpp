@@ -11,6 +11,7 @@
 //   invoice_items_add_up     subtotal / tax / credit_applied == the sums of the items
 //   billing_runs_posted      each billing run's invoice.issued transactions receive exactly
 //                            the totals of the invoices it created, per currency
+//                            (as issued: late fees are posted by their own transactions)
 //
 // Thread-safety: stateless. Reads in one REPEATABLE READ snapshot.
 #pragma once
