@@ -31,6 +31,24 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
         END))::bigint
 $$;
 
+-- The same on bigint, several times faster than numeric for the per-line tax of a million
+-- lines. Exact too: an intermediate that leaves the bigint range raises an error (SQLSTATE
+-- 22003) instead of wrapping, so a result is never wrong, at worst refused.
+CREATE FUNCTION billing_round_idiv(n bigint, d bigint, mode text) RETURNS bigint
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN (n < 0) <> (d < 0) AND n <> 0 THEN -1 ELSE 1 END
+           * (abs(n) / abs(d) + CASE
+               WHEN abs(n) % abs(d) = 0 THEN 0
+               WHEN mode = 'half_up' THEN (2 * (abs(n) % abs(d)) >= abs(d))::integer
+               WHEN mode = 'half_down' THEN (2 * (abs(n) % abs(d)) > abs(d))::integer
+               WHEN mode = 'half_even' THEN (2 * (abs(n) % abs(d)) > abs(d)
+                                             OR (2 * (abs(n) % abs(d)) = abs(d)
+                                                 AND (abs(n) / abs(d)) % 2 = 1))::integer
+               WHEN mode = 'up' THEN 1
+               WHEN mode = 'down' THEN 0
+               END)
+$$;
+
 -- The date `months` months after d's month, on billing_day or the month's last day if the
 -- month is shorter (Jan 31 + 1 month, billing day 31 = Feb 28; Feb 28 + 1 = Mar 31).
 -- Integer month arithmetic on dates only (no timestamptz, so it is truly immutable and
@@ -72,10 +90,10 @@ CREATE TABLE billing_runs (
     created_at       timestamptz NOT NULL DEFAULT now()
 );
 
+-- The billing run that created an invoice. Deliberately not indexed: nothing hot looks
+-- invoices up by run (one index less on the million-row insert), `ledger verify` scans.
 ALTER TABLE invoices ADD COLUMN billing_run_id bigint
     REFERENCES billing_runs (id) ON DELETE RESTRICT;
-CREATE INDEX invoices_billing_run_idx ON invoices (billing_run_id)
-    WHERE billing_run_id IS NOT NULL;
 
 -- Gap-free numbers: a number is taken by UPDATE ... RETURNING in the transaction that
 -- issues the document, so a rolled-back transaction gives its numbers back.
@@ -91,10 +109,6 @@ INSERT INTO document_counters (name, prefix, next_value) VALUES
 -- One late fee per invoice, whatever retries or concurrent runs do.
 CREATE UNIQUE INDEX invoice_items_one_late_fee ON invoice_items (invoice_id)
     WHERE kind = 'late_fee';
-
--- Usage lines are looked up by subscription when their records are marked billed.
-CREATE INDEX invoice_items_subscription_idx ON invoice_items (subscription_id)
-    WHERE subscription_id IS NOT NULL;
 
 -- ---------------------------------------------------------------------------------------
 -- Dunning

@@ -16,6 +16,7 @@ Command queue_commands();
 Command worker_command();
 Command bench_commands();
 Command ledger_commands();
+Command billing_commands();
 Command run_command();
 Command runs_commands();
 Command reconcile_command();

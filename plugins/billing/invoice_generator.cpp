@@ -162,27 +162,30 @@ SELECT l.*, x.r1_id, x.r2_id, x.t1, x.t2,
   JOIN clients c ON c.id = l.client_id
   CROSS JOIN LATERAL (
       SELECT j.r1_id, j.r2_id, j.incl, r.t1,
-             CASE WHEN NOT j.incl
-                  THEN billing_round_div((l.amount + CASE WHEN j.compound THEN r.t1 ELSE 0 END)::numeric
-                                         * r.p2, 1000000, {mode})
+             CASE WHEN r.p2 = 0 THEN 0
+                  WHEN NOT j.incl
+                  THEN billing_round_idiv((l.amount + CASE WHEN j.compound THEN r.t1 ELSE 0 END)
+                                          * r.p2, 1000000, {mode})
                   ELSE r.t2_incl END AS t2
         FROM bill_jurisdictions j
         CROSS JOIN LATERAL (
-            SELECT CASE WHEN l.taxable AND NOT c.tax_exempt THEN j.p1 ELSE 0 END AS p1,
-                   CASE WHEN l.taxable AND NOT c.tax_exempt THEN j.p2 ELSE 0 END AS p2) p
+            SELECT CASE WHEN l.taxable AND NOT c.tax_exempt THEN j.p1 ELSE 0 END::bigint AS p1,
+                   CASE WHEN l.taxable AND NOT c.tax_exempt THEN j.p2 ELSE 0 END::bigint AS p2) p
         CROSS JOIN LATERAL (
             SELECT p.p2,
-                   CASE WHEN NOT j.incl
-                        THEN billing_round_div(l.amount::numeric * p.p1, 1000000, {mode})
+                   CASE WHEN p.p1 = 0 THEN 0
+                        WHEN NOT j.incl
+                        THEN billing_round_idiv(l.amount * p.p1, 1000000, {mode})
                         WHEN j.compound
-                        THEN billing_round_div((l.amount - billing_round_div(
-                                 l.amount::numeric * p.p2, 1000000 + p.p2, {mode}))::numeric * p.p1,
+                        THEN billing_round_idiv((l.amount - billing_round_idiv(
+                                 l.amount * p.p2, 1000000 + p.p2, {mode})) * p.p1,
                                  1000000 + p.p1, {mode})
-                        ELSE billing_round_div(l.amount::numeric * p.p1, 1000000 + p.p1 + p.p2, {mode})
+                        ELSE billing_round_idiv(l.amount * p.p1, 1000000 + p.p1 + p.p2, {mode})
                    END AS t1,
-                   CASE WHEN j.compound
-                        THEN billing_round_div(l.amount::numeric * p.p2, 1000000 + p.p2, {mode})
-                        ELSE billing_round_div(l.amount::numeric * p.p2, 1000000 + p.p1 + p.p2, {mode})
+                   CASE WHEN p.p2 = 0 THEN 0
+                        WHEN j.compound
+                        THEN billing_round_idiv(l.amount * p.p2, 1000000 + p.p2, {mode})
+                        ELSE billing_round_idiv(l.amount * p.p2, 1000000 + p.p1 + p.p2, {mode})
                    END AS t2_incl) r
        WHERE j.country = c.country::text AND j.region = coalesce(c.region, '')) x
 )SQL";
@@ -258,7 +261,7 @@ UPDATE usage_records u
    SET invoice_item_id = ii.id
   FROM bill_usage_records r
   JOIN invoice_items ii ON ii.subscription_addon_id = r.subscription_addon_id AND ii.kind = 'usage'
-  JOIN invoices i ON i.id = ii.invoice_id AND i.billing_run_id = {run}::bigint
+  JOIN bill_invoice_ids i ON i.id = ii.invoice_id
  WHERE u.id = r.usage_id
 )SQL";
 
@@ -445,6 +448,8 @@ nlohmann::json InvoiceGenerator::generate(pqxx::connection& conn,
             tx.exec(render(tx, kLedgerSql, values));
             phase("ledger_and_credit");
         } else {
+            tx.exec("CREATE TEMP TABLE bill_invoice_ids (id bigint, client_id bigint, "
+                    "currency text) ON COMMIT DROP");
             tx.exec("CREATE TEMP TABLE bill_currency_totals ON COMMIT DROP AS "
                      "SELECT ''::text AS currency, 0::bigint AS invoices, 0::bigint AS subtotal, "
                      "0::bigint AS tax, 0::bigint AS total, 0::bigint AS credit WHERE false");
@@ -481,8 +486,8 @@ nlohmann::json InvoiceGenerator::generate(pqxx::connection& conn,
             tx, o.run_id,
             "SELECT jsonb_build_object('id', i.id, 'number', i.number, 'client_id', i.client_id, "
             "'currency', i.currency, 'total', i.total, 'balance_due', i.total - i.credit_applied "
-            "- i.amount_paid, 'due_date', i.due_date) FROM invoices i WHERE i.billing_run_id = " +
-                std::to_string(run) + " AND i.status = 'unpaid' ORDER BY i.id");
+            "- i.amount_paid, 'due_date', i.due_date) FROM bill_invoice_ids m "
+            "JOIN invoices i ON i.id = m.id WHERE i.status = 'unpaid' ORDER BY i.id");
         phase("collection");
         out["invoices"] = {{"$collection", {{"id", collection}}}};
         out["to_collect_count"] = tx.exec_params1(

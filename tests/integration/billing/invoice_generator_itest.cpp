@@ -325,6 +325,10 @@ TEST_CASE("Billing.Sql.RuleFunctionsMatchTheCpp") {
                           RoundingMode::kUp, RoundingMode::kDown}) {
             CHECK(db.scalar("SELECT billing_round_div(" + std::to_string(n) + ", " + std::to_string(d) +
                             ", '" + std::string(to_string(mode)) + "')") == divide_rounded(n, d, mode));
+            CHECK(db.scalar("SELECT billing_round_idiv(" + std::to_string(n) + ", " + std::to_string(d) +
+                            ", '" + std::string(to_string(mode)) + "')") == divide_rounded(n, d, mode));
+            CHECK(db.scalar("SELECT billing_round_idiv(" + std::to_string(n) + ", " + std::to_string(-d) +
+                            ", '" + std::string(to_string(mode)) + "')") == divide_rounded(n, -d, mode));
         }
     }
 }
