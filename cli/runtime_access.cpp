@@ -19,6 +19,7 @@ runtime::RuntimeOptions runtime_options(const Config& config) {
     o.connect_timeout =
         std::chrono::duration_cast<std::chrono::seconds>(config.duration("connect_timeout"));
     runtime::load_env_and_secrets(o);
+    configure_step_plugins(config);
     return o;
 }
 

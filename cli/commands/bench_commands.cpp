@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <ostream>
 
+#include "bench/billing_bench.hpp"
 #include "bench/queue_bench.hpp"
 #include "bench/workflow_bench.hpp"
 #include "cli/commands/registry.hpp"
@@ -57,6 +58,24 @@ int bench_workflow(Context& ctx) {
     return 0;
 }
 
+int bench_billing(Context& ctx) {
+    bench::BillingBenchOptions o;
+    o.database_url = ctx.config.database_url();
+    if (o.database_url.empty())
+        throw InputError("no database configured: set ARTISTSAID_DATABASE_URL");
+    o.migrations_dir = ctx.config.get("migrations_dir");
+    if (ctx.options.count("subscriptions"))
+        o.subscriptions = ctx.options["subscriptions"].as<long long>();
+    if (ctx.options.count("clients")) o.clients = ctx.options["clients"].as<long long>();
+    auto result = bench::run_billing_bench(o);
+    if (ctx.json) {
+        ctx.out << result.dump() << '\n';
+        return 0;
+    }
+    for (const auto& [key, value] : result.items()) ctx.out << key << ": " << value << '\n';
+    return 0;
+}
+
 }  // namespace
 
 Command bench_commands() {
@@ -89,7 +108,18 @@ Command bench_commands() {
             "max-parallel", po::value<int>()->value_name("M"), "of the for_each phase (64)");
     };
     w.run = bench_workflow;
-    group.children = {q, w};
+    Command b;
+    b.name = "billing";
+    b.summary =
+        "Seeds N active subscriptions by COPY into a private database and bills them through "
+        "the real invoice generation (tax, credit, ledger), then verifies the ledger.";
+    b.add_options = [](po::options_description& d) {
+        d.add_options()("subscriptions", po::value<long long>()->value_name("N"),
+                        "subscriptions to seed and bill (100000)")(
+            "clients", po::value<long long>()->value_name("N"), "clients (subscriptions / 2)");
+    };
+    b.run = bench_billing;
+    group.children = {q, w, b};
     return group;
 }
 

@@ -27,6 +27,8 @@ Command build_command_tree() {
         config_commands(),
         bench_commands(),
         payments_commands(),
+        ledger_commands(),
+        billing_commands(),
     };
     return root;
 }

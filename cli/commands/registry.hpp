@@ -15,6 +15,8 @@ Command demo_command();
 Command queue_commands();
 Command worker_command();
 Command bench_commands();
+Command ledger_commands();
+Command billing_commands();
 Command run_command();
 Command runs_commands();
 Command reconcile_command();

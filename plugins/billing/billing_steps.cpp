@@ -1,0 +1,17 @@
+#include "plugins/billing/billing_steps.hpp"
+
+#include "plugins/billing/apply_late_fees_step.hpp"
+#include "plugins/billing/distribute_commissions_step.hpp"
+#include "plugins/billing/dunning_step.hpp"
+#include "plugins/billing/generate_invoices_step.hpp"
+
+namespace artistsaid::billing {
+
+void register_billing_steps(runtime::StepRegistry& registry, ConnectionFactory connect) {
+    registry.add(std::make_unique<GenerateInvoicesStep>(connect));
+    registry.add(std::make_unique<ApplyLateFeesStep>(connect));
+    registry.add(std::make_unique<DunningStep>(connect));
+    registry.add(std::make_unique<DistributeCommissionsStep>(connect));
+}
+
+}  // namespace artistsaid::billing

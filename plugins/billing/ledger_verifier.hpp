@@ -1,0 +1,30 @@
+// LedgerVerifier: checks that the books are consistent, for `artistsaid ledger verify`.
+//
+// Checks (each a set-based query, examples limited to 10 per check):
+//   transactions_balance     every ledger transaction sums to zero in each currency
+//   transactions_have_entries every ledger transaction has entries
+//   paid_invoices_settled    every paid invoice: succeeded payments + credit applied
+//                            - overpayment moved to credit == its total
+//   amount_paid_matches      every invoice's amount_paid == its succeeded payments
+//   payments_posted_once     no payment is posted to the ledger by more than one
+//                            transaction of the same kind (no payment counted twice)
+//   invoice_items_add_up     subtotal / tax / credit_applied == the sums of the items
+//   billing_runs_posted      each billing run's invoice.issued transactions receive exactly
+//                            the totals of the invoices it created, per currency
+//                            (as issued: late fees are posted by their own transactions)
+//
+// Thread-safety: stateless. Reads in one REPEATABLE READ snapshot.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <pqxx/connection>
+
+namespace artistsaid::billing {
+
+class LedgerVerifier {
+public:
+    /// {"ok": bool, "checks": [{"name", "description", "failures", "examples": [...]}]}
+    nlohmann::json verify(pqxx::connection& conn) const;
+};
+
+}  // namespace artistsaid::billing
