@@ -2,6 +2,8 @@
 // unknown or pending by looking them up at their gateway (never by charging again).
 // Run it from cron or a systemd timer (e.g. every 5 minutes), like `tick`.
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <nlohmann/json.hpp>
 #include <ostream>
 
@@ -10,6 +12,8 @@
 #include "engine/core/duration.hpp"
 #include "engine/core/error.hpp"
 #include "engine/runtime/run_engine.hpp"
+#include "gateways/bank/camt_statement_reader.hpp"
+#include "gateways/bank/statement_matcher.hpp"
 #include "gateways/gateway_setup.hpp"
 #include "gateways/reconcile/payment_reconciler.hpp"
 
@@ -73,12 +77,77 @@ int payments_reconcile(Context& ctx) {
     return report.errors > 0 ? static_cast<int>(ExitCode::kUnavailable) : 0;
 }
 
+nlohmann::json transaction_json(const gateways::StatementTransaction& t) {
+    return {{"entry", t.entry_reference}, {"amount", t.amount.format_amount()},
+            {"currency", std::string(t.amount.currency().code())},
+            {"direction", t.credit ? "in" : "out"}, {"booking_date", t.booking_date},
+            {"end_to_end_id", t.end_to_end_id}, {"remittance", t.remittance}};
+}
+
+int payments_import_statement(Context& ctx) {
+    if (ctx.config.database_url().empty())
+        throw InputError("no database configured: set ARTISTSAID_DATABASE_URL or database_url");
+    const std::string path = ctx.args.at(0);
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw InputError("cannot read " + path);
+    std::stringstream text;
+    text << in.rdbuf();
+    auto transactions = gateways::CamtStatementReader::read(text.str());
+    gateways::StatementMatcher matcher(ctx.config.database_url());
+    auto report = matcher.match(transactions);
+    int paid = ctx.options.count("apply") ? matcher.mark_payouts_paid(report) : 0;
+    if (ctx.json) {
+        auto matched = nlohmann::json::array(), unmatched = nlohmann::json::array();
+        for (const auto& m : report.matched) {
+            auto j = transaction_json(m.transaction);
+            j["kind"] = m.kind;
+            j["id"] = m.id;
+            j["reference"] = m.reference;
+            j["already_settled"] = m.already_settled;
+            matched.push_back(j);
+        }
+        for (const auto& u : report.unmatched) {
+            auto j = transaction_json(u.transaction);
+            j["reason"] = u.reason;
+            unmatched.push_back(j);
+        }
+        ctx.out << nlohmann::json{{"matched", matched}, {"unmatched", unmatched},
+                                  {"not_booked", report.not_booked}, {"payouts_marked_paid", paid}}
+                       .dump()
+                << '\n';
+        return 0;
+    }
+    Table matched({"ENTRY", "AMOUNT", "MATCHED", "REFERENCE"});
+    for (const auto& m : report.matched) {
+        matched.add_row({m.transaction.entry_reference, m.transaction.amount.to_string(),
+                         m.kind + " " + std::to_string(m.id) + (m.already_settled ? " (settled)" : ""),
+                         m.reference});
+    }
+    matched.print(ctx.out);
+    if (!report.unmatched.empty()) {
+        ctx.out << "\nnot matched:\n";
+        Table unmatched({"ENTRY", "AMOUNT", "DIRECTION", "REASON"});
+        for (const auto& u : report.unmatched) {
+            unmatched.add_row({u.transaction.entry_reference, u.transaction.amount.to_string(),
+                               u.transaction.credit ? "in" : "out", u.reason});
+        }
+        unmatched.print(ctx.out);
+    }
+    ctx.out << report.matched.size() << " matched, " << report.unmatched.size()
+            << " not matched, " << report.not_booked << " not booked";
+    if (ctx.options.count("apply")) ctx.out << "; " << paid << " payout(s) marked paid";
+    ctx.out << '\n';
+    return 0;
+}
+
 }  // namespace
 
 Command payments_commands() {
     Command group;
     group.name = "payments";
-    group.summary = "Payments at the gateways: reconcile unknown and pending outcomes.";
+    group.summary =
+        "Payments at the gateways: reconcile unknown and pending outcomes, import bank "
+        "statements.";
     Command reconcile;
     reconcile.name = "reconcile";
     reconcile.summary =
@@ -94,7 +163,19 @@ Command payments_commands() {
             "limit", po::value<int>()->value_name("N"), "rows per run (default 500)");
     };
     reconcile.run = payments_reconcile;
-    group.children = {reconcile};
+    Command import_statement;
+    import_statement.name = "import-statement";
+    import_statement.summary =
+        "Read a camt.053 statement or camt.054 notification and match its booked entries to "
+        "open invoices (by the invoice number in the remittance information) and bank payouts "
+        "(by EndToEndId); list what did not match and why. Changes nothing unless --apply.";
+    import_statement.args_usage = "FILE";
+    import_statement.min_args = import_statement.max_args = 1;
+    import_statement.add_options = [](po::options_description& d) {
+        d.add_options()("apply", "record the matched bank payouts as paid");
+    };
+    import_statement.run = payments_import_statement;
+    group.children = {reconcile, import_statement};
     return group;
 }
 

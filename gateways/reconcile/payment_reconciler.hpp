@@ -53,7 +53,8 @@ struct ReconcileReport {
 ///   declined → declined with its code (refunds, payouts: failed); failed or
 ///   requires_action → failed; unknown → unchanged;
 ///   not found → failed with "not found at the gateway": the attempt never reached the
-///   provider, so a new attempt with the same key is safe.
+///   provider, so a new attempt is safe — with the same key, which also covers a provider
+///   whose index lagged (Stripe's search, up to a minute): it replays instead of charging.
 ///
 /// Thread-safety: one instance per thread; many reconcilers (processes) may run at once —
 /// each row is locked (FOR UPDATE SKIP LOCKED) while it is looked up and updated.

@@ -233,13 +233,19 @@ GatewayResult SandboxGateway::charge(const ChargeRequest& request) {
     std::string card_number = request.payment_method_reference;
     if (card_number.rfind("sbx_pm_", 0) == 0) {
         auto conn = store::connect(database_url_, connect_budget(request.deadline));
-        pqxx::read_transaction tx(*conn);
-        auto rows = tx.exec_params(
-            "SELECT payment_method FROM sandbox_operations WHERE provider_id = $1 AND "
-            "kind = 'payment_method'",
-            card_number);
-        if (rows.empty()) throw InputError("sandbox: unknown payment method " + card_number);
-        card_number = rows[0][0].as<std::string>();
+        std::optional<std::string> saved;
+        try {
+            pqxx::read_transaction tx(*conn);
+            auto rows = tx.exec_params(
+                "SELECT payment_method FROM sandbox_operations WHERE provider_id = $1 AND "
+                "kind = 'payment_method'",
+                card_number);
+            if (!rows.empty()) saved = rows[0][0].as<std::string>();
+        } catch (const std::exception&) {
+            store::throw_from_pqxx("reading a sandbox payment method");
+        }
+        if (!saved) throw InputError("sandbox: unknown payment method " + card_number);
+        card_number = *saved;
     }
     const auto& card = test_card(card_number);
     op.payment_method = card_number;

@@ -53,3 +53,36 @@ TEST_CASE("Gateways.Cli.PaymentsReconcileRefusesBadInput") {
     auto no_db = test::run_cli({"payments", "reconcile"});
     CHECK(no_db.exit_code == 2);
 }
+
+TEST_CASE("Gateways.Cli.ImportStatementReportsMatchesAndAppliesPayouts") {
+    test::GatewayDatabase db;
+    db.unpaid_invoice(11900, "EUR", "INV-2026-0001");
+    auto client = db.count("SELECT min(id) FROM clients");
+    db.exec("INSERT INTO payouts (payee_kind, payee_client_id, amount, currency, method, status, "
+            "idempotency_key) VALUES ('provider', " + std::to_string(client) +
+            ", 12000, 'EUR', 'bank', 'processing', 'payout:artist-7')");
+    test::CliOptions options;
+    options.env["ARTISTSAID_DATABASE_URL"] = db.url();
+    std::string file = test::source_dir() + "/tests/fixtures/bank/camt053_sample.xml";
+    auto dry = test::run_cli({"--json", "payments", "import-statement", file}, options);
+    INFO(dry.err);
+    REQUIRE(dry.exit_code == 0);
+    auto report = nlohmann::json::parse(dry.out);
+    CHECK(report["matched"].size() == 2);
+    CHECK(report["unmatched"].size() == 5);
+    CHECK(report["not_booked"] == 1);
+    CHECK(db.count("SELECT count(*) FROM payouts WHERE status = 'paid'") == 0);
+
+    auto applied = test::run_cli({"payments", "import-statement", file, "--apply"}, options);
+    CHECK(applied.exit_code == 0);
+    CHECK(applied.out.find("1 payout(s) marked paid") != std::string::npos);
+    CHECK(applied.out.find("no bank payout has EndToEndId E2E1C7D0862FE71E738EB3F8BCE7022167E") !=
+          std::string::npos);
+    CHECK(db.count("SELECT count(*) FROM payouts WHERE status = 'paid'") == 1);
+
+    auto missing = test::run_cli({"payments", "import-statement", "/nonexistent.xml"}, options);
+    CHECK(missing.exit_code == 2);
+    auto not_xml = test::run_cli({"payments", "import-statement", test::source_dir() + "/README.md"},
+                                 options);
+    CHECK(not_xml.exit_code == 2);
+}

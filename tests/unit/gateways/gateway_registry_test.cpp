@@ -6,6 +6,7 @@
 
 #include "engine/core/error.hpp"
 #include "gateways/gateway_setup.hpp"
+#include "tests/support/test_env.hpp"
 
 using namespace artistsaid;
 using namespace artistsaid::gateways;
@@ -120,4 +121,20 @@ TEST_CASE("Gateways.Setup.StripeFromSettingsAndSecrets") {
     CHECK_THROWS_AS(register_gateways(missing, nlohmann::json::parse(R"({"stripee": {}})"),
                                       nlohmann::json::object(), ""),
                     InputError);
+}
+
+TEST_CASE("Gateways.Setup.TheExampleFileIsValid") {
+    auto settings = load_gateway_settings(test::source_dir() + "/examples/gateways.yaml");
+    GatewayRegistry registry;
+    register_gateways(registry, settings,
+                      {{"STRIPE_API_KEY", "sk_live_example123"},
+                       {"PAYPAL_CLIENT_ID", "client-example"},
+                       {"PAYPAL_CLIENT_SECRET", "secret-example"}},
+                      "postgresql://unused/db");
+    CHECK(registry.names() == std::vector<std::string>{"paypal", "stripe"});  // sandbox off
+    CHECK(registry.choose(42, Currency::from_code("EUR")).name() == "paypal");
+    CHECK(registry.choose(7, Currency::from_code("SEK")).name() == "paypal");
+    CHECK(registry.choose(7, Currency::from_code("EUR")).name() == "stripe");
+    CHECK_THROWS_WITH_AS(load_gateway_settings("/nonexistent/gateways.yaml"),
+                         doctest::Contains("cannot read"), InputError);
 }
