@@ -22,6 +22,7 @@ Command build_command_tree() {
         tick_command(),
         scheduler_command(),
         schedules_commands(),
+        plugins_commands(),
         config_commands(),
         bench_commands(),
     };

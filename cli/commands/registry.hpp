@@ -24,5 +24,6 @@ Command workflows_commands();
 Command tick_command();
 Command scheduler_command();
 Command schedules_commands();
+Command plugins_commands();
 
 }  // namespace artistsaid::cli
