@@ -135,6 +135,22 @@ TEST_CASE("EmailSend.StartTlsAndAuthWhenRequired") {
     CHECK(m["tls"] == true);
     CHECK(m["authenticated"] == true);
 
+    SUBCASE("the server's certificate is verified: without its CA nothing is sent") {
+        auto untrusted = env;
+        untrusted.erase("ARTISTSAID_SMTP_CA_FILE");
+        EmailSendStep bad{PluginEnvironment(untrusted)};
+        auto r = bad.run(test::step_call(welcome()));
+        CHECK(r.kind == runtime::StepResult::Kind::kFailed);
+        CHECK(received(smtp).size() == 1);
+    }
+    SUBCASE("if_offered uses STARTTLS when the server offers it") {
+        env["ARTISTSAID_SMTP_TLS"] = "if_offered";
+        EmailSendStep offered{PluginEnvironment(env)};
+        auto r = offered.run(test::step_call(welcome()));
+        REQUIRE_MESSAGE(r.kind == runtime::StepResult::Kind::kSucceeded, r.error);
+        REQUIRE(test::eventually([&] { return received(smtp).size() == 2; }, 10s));
+        CHECK(received(smtp).back()["tls"] == true);
+    }
     SUBCASE("a wrong password is refused for good, and the error does not show it") {
         env["ARTISTSAID_SECRET_SMTP_PASSWORD"] = "wrong-password";
         EmailSendStep bad{PluginEnvironment(env)};
