@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <thread>
 
 #include "plugins/email/email_send_step.hpp"
 #include "tests/integration/plugins/plugin_test_support.hpp"
@@ -255,4 +256,51 @@ TEST_CASE("EmailSend.OutboxSinkWritesParseableEmlFilesOnce") {
     REQUIRE(parse.wait(30s) == 0);
     CHECK(parse.output() == "Welcome, Zoë <Studio> & Co\n<p>Hello <b>Zoë &lt;Studio&gt; &amp; Co</b>,</p>\n<p>Your plan: Gallery</p>\n");
     std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("EmailSend.ConcurrentAttemptsOfOneKeySendOnce") {
+    auto db = test::migrated_database();
+    test::LocalServer smtp("smtp_test_server.py");
+    EmailSendStep step(PluginEnvironment(env_for(*db, smtp_url(smtp))));
+    for (int n : {2, 8}) {
+        CAPTURE(n);
+        auto call = test::step_call(welcome());
+        std::vector<runtime::StepResult> results(static_cast<std::size_t>(n));
+        std::vector<std::thread> threads;
+        for (int i = 0; i < n; ++i)
+            threads.emplace_back([&, i] { results[static_cast<std::size_t>(i)] = step.run(call); });
+        for (auto& t : threads) t.join();
+        int sent = 0, already = 0;
+        for (auto& r : results) {
+            REQUIRE_MESSAGE(r.kind == runtime::StepResult::Kind::kSucceeded, r.error);
+            sent += r.outputs["status"] == "sent";
+            already += r.outputs["status"] == "already_sent";
+        }
+        CHECK(sent == 1);
+        CHECK(already == n - 1);
+    }
+    REQUIRE(test::eventually([&] { return received(smtp).size() == 2; }, 10s));
+    CHECK(received(smtp).size() == 2);  // one per key, whatever the number of attempts
+}
+
+TEST_CASE("EmailSend.UnknownOutcomeIsRecordedAndNotSentAgain") {
+    // The server takes the whole message and never confirms it: the mail may or may not be
+    // delivered. The attempt fails for good and a later attempt does not send again.
+    auto db = test::migrated_database();
+    test::LocalServer smtp("smtp_test_server.py", {"--hang-after-data"});
+    EmailSendStep step(PluginEnvironment(env_for(*db, smtp_url(smtp))));
+    auto call = test::step_call(welcome(), test::unique_name("run:mail"), std::chrono::seconds(2));
+    auto r = step.run(call);
+    CHECK(r.kind == runtime::StepResult::Kind::kFailed);
+    CHECK_FALSE(r.retryable);
+    REQUIRE(test::eventually([&] { return received(smtp).size() == 1; }, 10s));
+    call.attempt = 2;
+    call.deadline = std::chrono::system_clock::now() + 30s;
+    r = step.run(call);
+    CHECK(r.kind == runtime::StepResult::Kind::kFailed);
+    CHECK_FALSE(r.retryable);
+    CHECK(r.error.find("outcome is unknown") != std::string::npos);
+    CHECK(received(smtp).size() == 1);
+    CHECK(test::count_rows(db->url(), "SELECT count(*) FROM step_effects WHERE status = 'started' "
+                                      "AND result->>'outcome' = 'unknown'") == 1);
 }

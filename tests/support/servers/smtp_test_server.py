@@ -12,6 +12,7 @@ Options:
   --auth USER:PASSWORD   require AUTH (PLAIN/LOGIN, only over TLS when --tls-dir is set)
   --reject-domain D      answer 550 to RCPT TO addresses @D
   --tempfail-domain D    answer 451 to RCPT TO addresses @D
+  --hang-after-data      receive the message, print it, then never answer the end of DATA
 """
 import argparse
 import asyncio
@@ -82,6 +83,8 @@ class Handler:
             "defects": [type(d).__name__ for p in msg.walk() for d in p.defects],
         }
         print("RECEIVED " + json.dumps(record), flush=True)
+        if self.args.hang_after_data:
+            await asyncio.sleep(3600)
         return "250 Message accepted"
 
 
@@ -92,6 +95,7 @@ def main():
     p.add_argument("--auth")
     p.add_argument("--reject-domain")
     p.add_argument("--tempfail-domain")
+    p.add_argument("--hang-after-data", action="store_true")
     args = p.parse_args()
     tls = make_cert(args.tls_dir) if args.tls_dir else None
     kwargs = {"data_size_limit": 10 * 1024 * 1024, "timeout": 10, "hostname": "test.smtp.local"}
