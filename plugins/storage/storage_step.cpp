@@ -1,5 +1,6 @@
 #include "plugins/storage/storage_step.hpp"
 
+#include "engine/core/digest.hpp"
 #include "engine/core/error.hpp"
 #include "engine/http/curl_error.hpp"
 #include "plugins/common/encoding.hpp"
@@ -126,9 +127,10 @@ runtime::StepResult StorageStep::run(const runtime::StepCall& call) {
                 if (bytes.size() > static_cast<std::size_t>(kMaxObjectBytes)) in.fail("content", "is larger than 64 MiB");
                 auto type_ = in.string_or("content_type", "application/octet-stream");
                 if (type_.find_first_of("\r\n") != std::string::npos) in.fail("content_type", "may not contain line breaks");
+                // Checked before anything is written: bad input changes nothing.
+                if (auto expected = in.optional_string("sha256"); expected && *expected != sha256_hex(bytes))
+                    in.fail("sha256", "does not match the content's SHA-256 " + sha256_hex(bytes));
                 auto o = backend->put(key, bytes, type_, call.deadline);
-                if (auto expected = in.optional_string("sha256"); expected && *expected != o.sha256)
-                    in.fail("sha256", "does not match the content's SHA-256 " + o.sha256);
                 return runtime::StepResult::success({{"key", o.key},
                                                      {"size", o.size},
                                                      {"sha256", o.sha256},

@@ -150,6 +150,7 @@ TEST_CASE("Storage.Local.PutGetDeleteAndChecksums") {
     CHECK_FALSE(std::filesystem::exists(dir / "docs/a.txt"));
     // An expected checksum that does not match fails the step as bad input.
     CHECK_THROWS_AS(run(Op::kPut, env, {{"key", "b"}, {"content", "x"}, {"sha256", std::string(64, '0')}}), InputError);
+    CHECK_FALSE(std::filesystem::exists(dir / "b"));
     // Keys cannot climb out of the directory.
     for (std::string bad : {"../etc/passwd", "/abs", "a//b", "a/./b", ".meta/x.json", "a\\b", ""})
         CHECK_THROWS_AS(run(Op::kPut, env, {{"key", bad}, {"content", "x"}}), InputError);
