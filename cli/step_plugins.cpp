@@ -5,6 +5,11 @@
 #include "engine/runtime/builtin_steps.hpp"
 #include "engine/store/database.hpp"
 #include "plugins/billing/billing_steps.hpp"
+#include "plugins/email/email_send_step.hpp"
+#include "plugins/exec/exec_step.hpp"
+#include "plugins/http/http_request_step.hpp"
+#include "plugins/sms/sms_send_step.hpp"
+#include "plugins/storage/storage_step.hpp"
 
 namespace artistsaid::cli {
 namespace {
@@ -47,6 +52,17 @@ const runtime::StepRegistry& step_registry() {
         runtime::StepRegistry r;
         runtime::register_builtin_steps(r);
         billing::register_billing_steps(r, connect_plugin_database);
+        // Step plugins (plugins/): settings and secrets from the process environment.
+        const auto env = plugins::PluginEnvironment::from_process();
+        using plugins::StorageStep;
+        r.add(std::make_unique<plugins::HttpRequestStep>());
+        r.add(std::make_unique<plugins::EmailSendStep>(env));
+        r.add(std::make_unique<plugins::SmsSendStep>(env));
+        r.add(std::make_unique<StorageStep>(StorageStep::Operation::kPut, env));
+        r.add(std::make_unique<StorageStep>(StorageStep::Operation::kGet, env));
+        r.add(std::make_unique<StorageStep>(StorageStep::Operation::kDelete, env));
+        r.add(std::make_unique<StorageStep>(StorageStep::Operation::kPresign, env));
+        r.add(std::make_unique<plugins::ExecStep>(env.get("ARTISTSAID_EXEC_DIR")));
         return r;
     }();
     return registry;

@@ -14,6 +14,7 @@ packages=(
   python3-jsonschema python3-yaml
   python3-lxml
   openssl  # the HTTP tests sign webhooks with the openssl command line
+  python3-aiosmtpd
 )
 
 missing=()

@@ -24,6 +24,7 @@ Command build_command_tree() {
         schedules_commands(),
         serve_command(),
         apikeys_commands(),
+        plugins_commands(),
         config_commands(),
         bench_commands(),
         payments_commands(),

@@ -29,5 +29,6 @@ Command schedules_commands();
 Command payments_commands();
 Command serve_command();
 Command apikeys_commands();
+Command plugins_commands();
 
 }  // namespace artistsaid::cli

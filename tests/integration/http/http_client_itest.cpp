@@ -4,6 +4,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <filesystem>
 #include <set>
 #include <thread>
 #include <vector>
@@ -270,4 +272,41 @@ TEST_CASE("HttpRetry.GivesUpAfterMaxAttemptsAndWhenRetryAfterIsTooLong") {
     policy.max_delay = 5s;
     result = send_with_retries(client, get("/status/429?retry_after=3600"), policy, [](auto) {});
     CHECK(result.attempts == 1);
+}
+
+TEST_CASE("HttpClient.VerifiesTlsCertificates") {
+    auto dir = std::filesystem::temp_directory_path() / test::unique_name("https");
+    test::LocalServer https("http_test_server.py", {"--tls-dir", dir.string()});
+    HttpClient client;
+    HttpRequest r;
+    r.url = "https://127.0.0.1:" + std::to_string(https.port()) + "/echo";
+    try {
+        client.send(r);
+        FAIL("trusted a self-signed certificate");
+    } catch (const TransportError& e) {
+        CHECK(e.outcome() == TransportError::Outcome::kNotSent);
+    }
+    r.ca_file = (dir / "cert.pem").string();
+    auto res = client.send(r);
+    CHECK(res.status == 200);
+    CHECK(res.json()["path"] == "/echo");
+    std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("HttpClient.CancelAbortsATransfer") {
+    HttpClient client;
+    std::atomic<bool> stop{false};
+    HttpRequest r = get("/sleep?ms=5000");
+    r.cancel = &stop;
+    std::thread canceller([&] {
+        std::this_thread::sleep_for(200ms);
+        stop = true;
+    });
+    try {
+        client.send(r);
+        FAIL("not cancelled");
+    } catch (const TransportError& e) {
+        CHECK(e.outcome() == TransportError::Outcome::kCancelled);
+    }
+    canceller.join();
 }

@@ -14,6 +14,8 @@ Prints "LISTENING <port>" once it accepts connections. Endpoints:
                         200 {"arrived": N} when they all did, 504 otherwise
   /drop                 reads the request and closes the connection without a response
 Request bodies over 1 MiB are refused with 413; a slow client times out after 10 s.
+With --tls-dir DIR it serves HTTPS with a self-signed certificate for 127.0.0.1 written to
+DIR/cert.pem (the tests trust it explicitly, or check that it is refused).
 """
 import json
 import socketserver
@@ -128,6 +130,18 @@ class Server(ThreadingHTTPServer):
 
 def main():
     server = Server(("127.0.0.1", 0), Handler)
+    if len(sys.argv) == 3 and sys.argv[1] == "--tls-dir":
+        import os, ssl, subprocess
+        d = sys.argv[2]
+        os.makedirs(d, exist_ok=True)
+        cert, key = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+                        "-out", cert, "-days", "2", "-subj", "/CN=localhost",
+                        "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ctx.load_cert_chain(cert, key)
+        server.socket = ctx.wrap_socket(server.socket, server_side=True)
     print("LISTENING %d" % server.server_address[1], flush=True)
     server.serve_forever()
 
