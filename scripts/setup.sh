@@ -12,6 +12,7 @@ packages=(
   libspdlog-dev doctest-dev libssl-dev nlohmann-json3-dev
   redis-server postgresql postgresql-contrib
   python3-jsonschema python3-yaml
+  python3-lxml
 )
 
 missing=()

@@ -25,6 +25,7 @@ Command build_command_tree() {
         config_commands(),
         bench_commands(),
         ledger_commands(),
+        payments_commands(),
     };
     return root;
 }

@@ -25,5 +25,6 @@ Command workflows_commands();
 Command tick_command();
 Command scheduler_command();
 Command schedules_commands();
+Command payments_commands();
 
 }  // namespace artistsaid::cli
