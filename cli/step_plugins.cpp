@@ -1,10 +1,14 @@
 #include "cli/step_plugins.hpp"
 
+#include <cstdlib>
 #include <mutex>
 
 #include "engine/runtime/builtin_steps.hpp"
+#include "engine/runtime/run_engine.hpp"
+#include "gateways/gateway_setup.hpp"
 #include "engine/store/database.hpp"
 #include "plugins/billing/billing_steps.hpp"
+#include "plugins/payments/payments_steps.hpp"
 
 namespace artistsaid::cli {
 namespace {
@@ -31,6 +35,32 @@ std::unique_ptr<pqxx::connection> connect_plugin_database() {
     return store::connect(url, connect_timeout, statement_timeout);
 }
 
+std::string plugin_database_url() {
+    auto& db = plugin_database();
+    std::lock_guard lock(db.mutex);
+    return db.url;
+}
+
+// The payment gateways, built on first use from ARTISTSAID_GATEWAYS_FILE (the sandbox alone
+// when unset) and the secrets, like `artistsaid payments reconcile` builds them.
+const gateways::GatewayRegistry& plugin_gateways() {
+    static std::mutex mutex;
+    static std::unique_ptr<gateways::GatewayRegistry> registry;
+    std::lock_guard lock(mutex);
+    if (!registry) {
+        const char* file = std::getenv("ARTISTSAID_GATEWAYS_FILE");
+        nlohmann::json settings = (file && *file) ? gateways::load_gateway_settings(file)
+                                                  : nlohmann::json::object();
+        runtime::RuntimeOptions secrets_holder;
+        runtime::load_env_and_secrets(secrets_holder);
+        auto built = std::make_unique<gateways::GatewayRegistry>();
+        gateways::register_gateways(*built, settings, secrets_holder.secrets,
+                                    plugin_database_url());
+        registry = std::move(built);
+    }
+    return *registry;
+}
+
 }  // namespace
 
 void configure_step_plugins(const Config& config) {
@@ -47,6 +77,8 @@ const runtime::StepRegistry& step_registry() {
         runtime::StepRegistry r;
         runtime::register_builtin_steps(r);
         billing::register_billing_steps(r, connect_plugin_database);
+        payments::register_payments_steps(
+            r, {connect_plugin_database, plugin_database_url, plugin_gateways});
         return r;
     }();
     return registry;
