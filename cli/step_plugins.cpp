@@ -1,8 +1,11 @@
 #include "cli/step_plugins.hpp"
 
+#include <cstdlib>
 #include <mutex>
 
 #include "engine/runtime/builtin_steps.hpp"
+#include "engine/runtime/run_engine.hpp"
+#include "gateways/gateway_setup.hpp"
 #include "engine/store/database.hpp"
 #include "plugins/billing/billing_steps.hpp"
 #include "plugins/email/email_send_step.hpp"
@@ -10,6 +13,7 @@
 #include "plugins/http/http_request_step.hpp"
 #include "plugins/sms/sms_send_step.hpp"
 #include "plugins/storage/storage_step.hpp"
+#include "plugins/payments/payments_steps.hpp"
 
 namespace artistsaid::cli {
 namespace {
@@ -34,6 +38,32 @@ std::unique_ptr<pqxx::connection> connect_plugin_database() {
     const auto statement_timeout = db.statement_timeout;
     lock.unlock();
     return store::connect(url, connect_timeout, statement_timeout);
+}
+
+std::string plugin_database_url() {
+    auto& db = plugin_database();
+    std::lock_guard lock(db.mutex);
+    return db.url;
+}
+
+// The payment gateways, built on first use from ARTISTSAID_GATEWAYS_FILE (the sandbox alone
+// when unset) and the secrets, like `artistsaid payments reconcile` builds them.
+const gateways::GatewayRegistry& plugin_gateways() {
+    static std::mutex mutex;
+    static std::unique_ptr<gateways::GatewayRegistry> registry;
+    std::lock_guard lock(mutex);
+    if (!registry) {
+        const char* file = std::getenv("ARTISTSAID_GATEWAYS_FILE");
+        nlohmann::json settings = (file && *file) ? gateways::load_gateway_settings(file)
+                                                  : nlohmann::json::object();
+        runtime::RuntimeOptions secrets_holder;
+        runtime::load_env_and_secrets(secrets_holder);
+        auto built = std::make_unique<gateways::GatewayRegistry>();
+        gateways::register_gateways(*built, settings, secrets_holder.secrets,
+                                    plugin_database_url());
+        registry = std::move(built);
+    }
+    return *registry;
 }
 
 }  // namespace
@@ -63,6 +93,8 @@ const runtime::StepRegistry& step_registry() {
         r.add(std::make_unique<StorageStep>(StorageStep::Operation::kDelete, env));
         r.add(std::make_unique<StorageStep>(StorageStep::Operation::kPresign, env));
         r.add(std::make_unique<plugins::ExecStep>(env.get("ARTISTSAID_EXEC_DIR")));
+        payments::register_payments_steps(
+            r, {connect_plugin_database, plugin_database_url, plugin_gateways});
         return r;
     }();
     return registry;

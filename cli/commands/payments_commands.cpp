@@ -16,6 +16,7 @@
 #include "gateways/bank/statement_matcher.hpp"
 #include "gateways/gateway_setup.hpp"
 #include "gateways/reconcile/payment_reconciler.hpp"
+#include "plugins/payments/reconciled_payment_settler.hpp"
 
 namespace artistsaid::cli {
 namespace {
@@ -47,6 +48,7 @@ int payments_reconcile(Context& ctx) {
                                 ctx.config.database_url());
 
     gateways::PaymentReconciler reconciler(ctx.config.database_url(), registry, options);
+    payments::ReconciledPaymentSettler::attach(reconciler);  // a resolved charge settles its invoice
     auto report = reconciler.run_once();
     if (ctx.json) {
         auto changes = nlohmann::json::array();

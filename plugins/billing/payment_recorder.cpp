@@ -67,4 +67,60 @@ RecordedPayment PaymentRecorder::record_succeeded(pqxx::work& tx, std::int64_t i
     return out;
 }
 
+RecordedPayment PaymentRecorder::record_resolved(pqxx::transaction_base& tx,
+                                                 std::int64_t payment_id) {
+    RecordedPayment out;
+    out.payment_id = payment_id;
+    auto pay = tx.exec_params("SELECT invoice_id, amount, currency, status, idempotency_key "
+                              "FROM payments WHERE id = $1", payment_id);
+    if (pay.empty()) throw InputError("no payment " + std::to_string(payment_id), ErrorCode::kNotFound);
+    if (pay[0][3].as<std::string>() != "succeeded")
+        throw InputError("payment " + std::to_string(payment_id) + " is " + pay[0][3].as<std::string>());
+    const auto invoice_id = pay[0][0].as<std::int64_t>();
+    const auto amount = pay[0][1].as<std::int64_t>();
+    const std::string currency = pay[0][2].as<std::string>();
+    const std::string key = pay[0][4].as<std::string>();
+    auto inv = tx.exec_params("SELECT client_id, status, total, credit_applied, amount_paid "
+                              "FROM invoices WHERE id = $1 FOR UPDATE", invoice_id);
+    if (!tx.exec_params("SELECT 1 FROM ledger_transactions WHERE reference = 'payment:' || $1::bigint",
+                        payment_id).empty()) {
+        out.duplicate = true;
+        out.invoice_paid = inv[0][1].as<std::string>() == "paid";
+        return out;
+    }
+    const auto client = inv[0][0].as<std::int64_t>();
+    const std::string status = inv[0][1].as<std::string>();
+    const auto total = inv[0][2].as<std::int64_t>();
+    const auto credit = inv[0][3].as<std::int64_t>();
+    const auto paid_before = inv[0][4].as<std::int64_t>();
+    // Money that arrived for an invoice no longer collectable (cancelled meanwhile) is the
+    // client's: all of it becomes credit.
+    const bool collectable = status == "unpaid" || status == "paid";
+    const std::int64_t due_before =
+        collectable ? std::max<std::int64_t>(0, total - credit - paid_before) : 0;
+    out.overpaid = std::max<std::int64_t>(0, amount - due_before);
+    out.invoice_paid = collectable && paid_before + amount + credit >= total;
+    tx.exec_params0("UPDATE invoices SET amount_paid = amount_paid + $2, "
+                    "status = CASE WHEN $3 THEN 'paid' ELSE status END, "
+                    "paid_at = CASE WHEN $3 AND paid_at IS NULL THEN now() ELSE paid_at END "
+                    "WHERE id = $1", invoice_id, amount, out.invoice_paid);
+    const auto txn = tx.exec_params1(
+        "INSERT INTO ledger_transactions (kind, reference, idempotency_key, description) "
+        "VALUES ('payment.succeeded', 'payment:' || $1::bigint, $2 || ':ledger', "
+        "'payment of invoice ' || $3::bigint) RETURNING id", payment_id, key, invoice_id)[0].as<std::int64_t>();
+    tx.exec_params0(
+        "INSERT INTO ledger_entries (transaction_id, account_id, amount, currency) "
+        "SELECT $1, a.id, e.amount, $4 FROM (VALUES (1, 'gateway_clearing', $2::bigint), "
+        "  (2, 'receivable', -($2::bigint - $3::bigint)), (3, 'client_credit', -$3::bigint)) "
+        "  AS e(ord, account, amount) JOIN ledger_accounts a ON a.code = e.account "
+        " WHERE e.amount <> 0 ORDER BY e.ord", txn, amount, out.overpaid, currency);
+    if (out.overpaid > 0)
+        tx.exec_params0("INSERT INTO credits (client_id, currency, amount, kind, invoice_id, "
+                        "ledger_transaction_id, idempotency_key, description) "
+                        "VALUES ($1, $2, $3, 'overpayment', $4, $5, $6 || ':overpayment', "
+                        "'overpayment of invoice ' || $4::bigint)",
+                        client, currency, out.overpaid, invoice_id, txn, key);
+    return out;
+}
+
 }  // namespace artistsaid::billing

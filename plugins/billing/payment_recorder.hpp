@@ -32,6 +32,15 @@ public:
                                             const std::string& gateway,
                                             const std::string& gateway_reference,
                                             const std::string& idempotency_key);
+
+    /// Posts the consequences of a payment row that already exists and has just become
+    /// succeeded (a charge recorded first as unknown or pending, then resolved by the gateway's
+    /// answer or by the PaymentReconciler): the invoice's amount_paid and status, the
+    /// overpayment as credit and the ledger transaction, exactly as record_succeeded() does.
+    /// Call it in the transaction that changed the row's status. Posting twice is impossible:
+    /// a second call finds the ledger transaction of the payment and returns duplicate.
+    /// InputError for an unknown payment or one that is not succeeded.
+    static RecordedPayment record_resolved(pqxx::transaction_base& tx, std::int64_t payment_id);
 };
 
 }  // namespace artistsaid::billing

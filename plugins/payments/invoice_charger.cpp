@@ -1,0 +1,254 @@
+#include "plugins/payments/invoice_charger.hpp"
+
+#include <pqxx/pqxx>
+
+#include "engine/core/error.hpp"
+#include "engine/core/logging.hpp"
+#include "engine/store/database.hpp"
+#include "gateways/reconcile/payment_reconciler.hpp"
+#include "plugins/billing/payment_recorder.hpp"
+#include "plugins/payments/reconciled_payment_settler.hpp"
+
+namespace artistsaid::payments {
+namespace {
+
+const char* const kNotFoundNote = "not found at the gateway";
+
+nlohmann::json payment_outputs(pqxx::transaction_base& tx, const std::string& key) {
+    auto r = tx.exec_params(
+        "SELECT p.id, p.invoice_id, p.status, p.amount, p.currency, p.gateway, "
+        "coalesce(p.decline_code, ''), coalesce(p.error, ''), i.status = 'paid' "
+        "FROM payments p JOIN invoices i ON i.id = p.invoice_id WHERE p.idempotency_key = $1",
+        key);
+    if (r.empty()) return nullptr;
+    const auto& row = r[0];
+    return {{"payment_id", row[0].as<std::int64_t>()},
+            {"invoice_id", row[1].as<std::int64_t>()},
+            {"status", row[2].as<std::string>()},
+            {"amount", row[3].as<std::int64_t>()},
+            {"currency", row[4].as<std::string>()},
+            {"gateway", row[5].as<std::string>()},
+            {"decline_code", row[6].as<std::string>()},
+            {"error", row[7].as<std::string>()},
+            {"invoice_paid", row[8].as<bool>()},
+            {"charged", false},
+            {"replayed", false},
+            {"reconciled", false},
+            {"dry_run", false}};
+}
+
+nlohmann::json no_charge(std::int64_t invoice_id, const std::string& status,
+                         const std::string& currency, bool paid, bool dry_run) {
+    return {{"invoice_id", invoice_id}, {"status", status}, {"payment_id", nullptr},
+            {"amount", 0}, {"currency", currency}, {"gateway", ""}, {"decline_code", ""},
+            {"error", ""}, {"invoice_paid", paid}, {"charged", false}, {"replayed", false},
+            {"reconciled", false}, {"dry_run", dry_run}};
+}
+
+std::string db_status(gateways::OperationStatus status) {
+    switch (status) {
+        case gateways::OperationStatus::kSucceeded: return "succeeded";
+        case gateways::OperationStatus::kPending: return "pending";
+        case gateways::OperationStatus::kDeclined: return "declined";
+        case gateways::OperationStatus::kFailed:
+        case gateways::OperationStatus::kRequiresAction: return "failed";
+        case gateways::OperationStatus::kUnknown: return "unknown";
+    }
+    return "unknown";
+}
+
+std::optional<std::string> nullable(const std::string& s) {
+    return s.empty() ? std::nullopt : std::optional<std::string>(s);
+}
+
+}  // namespace
+
+nlohmann::json InvoiceCharger::resume_existing(const ChargeOptions& o, bool& charge_again) const {
+    charge_again = false;
+    std::string status;
+    std::string note;
+    {
+        auto conn = context_.connect();
+        pqxx::read_transaction tx(*conn);
+        auto r = tx.exec_params(
+            "SELECT status, coalesce(error, ''), invoice_id FROM payments "
+            "WHERE idempotency_key = $1", o.idempotency_key);
+        if (r.empty()) return nullptr;
+        if (r[0][2].as<std::int64_t>() != o.invoice_id)
+            throw InputError("payment key '" + o.idempotency_key + "' belongs to invoice " +
+                             r[0][2].as<std::string>() + ", not " + std::to_string(o.invoice_id));
+        status = r[0][0].as<std::string>();
+    }
+    bool reconciled = false;
+    if (status == "unknown" || status == "pending") {
+        if (o.dry_run) {
+            auto conn = context_.connect();
+            pqxx::read_transaction tx(*conn);
+            auto out = payment_outputs(tx, o.idempotency_key);
+            out["replayed"] = true;
+            out["dry_run"] = true;
+            return out;
+        }
+        // An earlier attempt did not learn the outcome: ask the gateway by the key first.
+        gateways::PaymentReconciler reconciler(context_.database_url(), context_.gateways());
+        ReconciledPaymentSettler::attach(reconciler);
+        if (auto change = reconciler.reconcile_payment(o.idempotency_key)) {
+            reconciled = true;
+            note = change->note;
+            if (change->lookup_failed)
+                throw UnavailableError("the outcome of payment " + o.idempotency_key +
+                                       " is unknown and its gateway cannot be asked now: " +
+                                       change->note);
+            // The first attempt never reached the provider: the same key may be used again.
+            if (change->new_status == "failed" && note.rfind(kNotFoundNote, 0) == 0) {
+                auto conn = context_.connect();
+                pqxx::work tx(*conn);
+                tx.exec_params0("UPDATE payments SET status = 'unknown', error = NULL, "
+                                "resolved_at = NULL, updated_at = now() WHERE idempotency_key = "
+                                "$1 AND status = 'failed'", o.idempotency_key);
+                tx.commit();
+                charge_again = true;
+                return nullptr;
+            }
+        }
+    }
+    auto conn = context_.connect();
+    pqxx::read_transaction tx(*conn);
+    auto out = payment_outputs(tx, o.idempotency_key);
+    out["replayed"] = true;
+    out["reconciled"] = reconciled;
+    out["dry_run"] = o.dry_run;
+    return out;
+}
+
+nlohmann::json InvoiceCharger::charge(const ChargeOptions& o) const {
+    if (o.invoice_id <= 0) throw InputError("payments.charge: invoice_id must be positive");
+    if (o.idempotency_key.empty()) throw InputError("payments.charge: no idempotency key");
+    bool charge_again = false;
+    if (auto existing = resume_existing(o, charge_again); !existing.is_null()) return existing;
+
+    // The invoice, what is due and where to charge it.
+    std::int64_t client_id = 0;
+    std::int64_t due = 0;
+    std::string currency;
+    std::string number;
+    std::string invoice_status;
+    {
+        auto conn = context_.connect();
+        pqxx::read_transaction tx(*conn);
+        auto inv = tx.exec_params(
+            "SELECT client_id, currency, status, total - credit_applied - amount_paid, "
+            "coalesce(number, '') FROM invoices WHERE id = $1", o.invoice_id);
+        if (inv.empty())
+            throw InputError("payments.charge: no invoice " + std::to_string(o.invoice_id),
+                             ErrorCode::kNotFound);
+        client_id = inv[0][0].as<std::int64_t>();
+        currency = inv[0][1].as<std::string>();
+        invoice_status = inv[0][2].as<std::string>();
+        due = inv[0][3].as<std::int64_t>();
+        number = inv[0][4].as<std::string>();
+    }
+    if (invoice_status == "paid" || (invoice_status == "unpaid" && due <= 0))
+        return no_charge(o.invoice_id, "nothing_due", currency, invoice_status == "paid", o.dry_run);
+    if (invoice_status != "unpaid")
+        return no_charge(o.invoice_id, "not_collectable", currency, false, o.dry_run);
+
+    const auto& registry = context_.gateways();
+    auto& gateway = registry.choose(client_id, Currency::from_code(currency));
+    const std::string gateway_name(gateway.name());
+
+    std::int64_t method_id = 0;
+    std::string method_ref;
+    std::string customer_ref;
+    {
+        auto conn = context_.connect();
+        pqxx::read_transaction tx(*conn);
+        auto pm = tx.exec_params(
+            "SELECT id, gateway_reference, coalesce(gateway_customer_reference, '') "
+            "FROM payment_methods WHERE client_id = $1 AND gateway = $2 AND status = 'active' "
+            "ORDER BY is_default DESC, id LIMIT 1", client_id, gateway_name);
+        if (pm.empty()) {
+            auto out = no_charge(o.invoice_id, "no_payment_method", currency, false, o.dry_run);
+            out["gateway"] = gateway_name;
+            return out;
+        }
+        method_id = pm[0][0].as<std::int64_t>();
+        method_ref = pm[0][1].as<std::string>();
+        customer_ref = pm[0][2].as<std::string>();
+    }
+    if (o.dry_run) {
+        auto out = no_charge(o.invoice_id, "would_charge", currency, false, true);
+        out["amount"] = due;
+        out["gateway"] = gateway_name;
+        return out;
+    }
+
+    // Write-ahead: the intent is in PostgreSQL before any money can move.
+    std::int64_t payment_id = 0;
+    {
+        auto conn = context_.connect();
+        pqxx::work tx(*conn);
+        if (charge_again) {
+            auto r = tx.exec_params1(
+                "UPDATE payments SET amount = $2, gateway = $3, payment_method_id = $4, "
+                "updated_at = now() WHERE idempotency_key = $1 RETURNING id",
+                o.idempotency_key, due, gateway_name, method_id);
+            payment_id = r[0].as<std::int64_t>();
+        } else {
+            auto r = tx.exec_params(
+                "INSERT INTO payments (invoice_id, payment_method_id, gateway, idempotency_key, "
+                "amount, currency, status) VALUES ($1, $2, $3, $4, $5, $6, 'unknown') "
+                "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
+                o.invoice_id, method_id, gateway_name, o.idempotency_key, due, currency);
+            if (r.empty())  // a concurrent duplicate delivery got there first
+                throw WorkError("payment " + o.idempotency_key + " is being charged by another "
+                                "attempt; this one will look it up when retried");
+            payment_id = r[0][0].as<std::int64_t>();
+        }
+        tx.commit();
+    }
+
+    gateways::ChargeRequest request;
+    request.idempotency_key = o.idempotency_key;
+    request.deadline = o.deadline;
+    request.amount = Money(due, Currency::from_code(currency));
+    request.customer_reference = customer_ref;
+    request.payment_method_reference = method_ref;
+    request.description = "Invoice " + (number.empty() ? std::to_string(o.invoice_id) : number);
+    request.metadata = {{"invoice_id", std::to_string(o.invoice_id)},
+                        {"payment_id", std::to_string(payment_id)}};
+    gateways::GatewayResult result;
+    try {
+        result = gateway.charge(request);
+    } catch (const InputError& e) {
+        // Refused before anything was sent: nothing happened at the provider.
+        result.status = gateways::OperationStatus::kFailed;
+        result.error = logging::redact(e.what());
+    } catch (const std::exception& e) {
+        result.status = gateways::OperationStatus::kUnknown;
+        result.error = logging::redact(e.what());
+    }
+
+    auto conn = context_.connect();
+    pqxx::work tx(*conn);
+    const std::string status = db_status(result.status);
+    std::string error = result.error;
+    if (result.status == gateways::OperationStatus::kRequiresAction && error.empty())
+        error = "requires_action: the customer must authenticate (off-session charge)";
+    // Only a row still unknown is ours to settle: a reconciler may have resolved it meanwhile.
+    auto updated = tx.exec_params(
+        "UPDATE payments SET status = $2, gateway_reference = coalesce($3, gateway_reference), "
+        "decline_code = $4, error = $5, updated_at = now(), resolved_at = CASE WHEN $2 IN "
+        "('succeeded', 'declined', 'failed') THEN now() END "
+        "WHERE id = $1 AND status = 'unknown' RETURNING id",
+        payment_id, status, nullable(result.provider_id), nullable(result.decline_code),
+        nullable(error));
+    if (!updated.empty() && status == "succeeded")
+        billing::PaymentRecorder::record_resolved(tx, payment_id);
+    auto out = payment_outputs(tx, o.idempotency_key);
+    tx.commit();
+    out["charged"] = true;
+    return out;
+}
+
+}  // namespace artistsaid::payments
