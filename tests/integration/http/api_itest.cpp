@@ -19,9 +19,11 @@ namespace {
 
 const char* const kHello =
     "name: hello\nversion: 1\ninputs:\n  who: { type: string, default: world }\nsteps:\n"
-    "  - id: hi\n    uses: log\n    with: { message: \"hello ${{ inputs.who }}\" }\n";
+    "  - id: first\n    uses: noop\n"  // a job: without a worker the run stays running
+    "  - id: hi\n    needs: [first]\n    uses: log\n"
+    "    with: { message: \"hello ${{ inputs.who }}\" }\n";
 const char* const kOther =
-    "name: other\nversion: 1\nsteps:\n  - id: hi\n    uses: log\n    with: { message: x }\n";
+    "name: other\nversion: 1\nsteps:\n  - id: hi\n    uses: noop\n";
 
 struct ApiFixture : test::ServeFixture {
     explicit ApiFixture(const std::map<std::string, std::string>& extra = {
@@ -162,7 +164,7 @@ TEST_CASE("Api.Runs.StartShowListCancelRetryAndEvents") {
     CHECK(j["workflow"] == "hello");
     CHECK(j["inputs"]["who"] == "bea");
     CHECK(j["trigger"] == "api");
-    CHECK(j["steps"].size() == 1);
+    CHECK(j["steps"].size() == 2);  // first (noop), hi (log)
     auto listed = json::parse(f.call("GET", "/api/v1/runs?workflow=hello&limit=10", key).body);
     CHECK(listed["runs"].size() == 1);
     CHECK(json::parse(f.call("GET", "/api/v1/runs?workflow=other", key).body)["runs"].empty());

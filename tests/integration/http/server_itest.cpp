@@ -199,7 +199,8 @@ TEST_CASE("Serve.Shutdown.SigtermFinishesAndExitsZero") {
 
 TEST_CASE("Serve.Metrics.ParseAsStrictPrometheusText") {
     test::ServeFixture f;
-    f.workflow("hello", "name: hello\nversion: 1\nsteps:\n  - id: hi\n    uses: log\n    with: { message: hi }\n");
+    // noop is a queue job (log would run inline and finish the run at once).
+    f.workflow("hello", "name: hello\nversion: 1\nsteps:\n  - id: hi\n    uses: noop\n");
     f.start();
     auto [id, key] = f.create_key("operator");
     auto started = f.post("/api/v1/workflows/hello/runs", R"({"inputs": {}})", key);

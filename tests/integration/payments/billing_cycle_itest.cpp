@@ -93,11 +93,14 @@ struct CycleFixture {
         return *result.definition;
     }
 
+    // Also for INSERT … RETURNING (the seed), so a writing transaction, committed.
     long long scalar(const std::string& sql) const {
         pqxx::connection c(db.url());
-        pqxx::read_transaction tx(c);
+        pqxx::work tx(c);
         auto r = tx.exec1(sql);
-        return r[0].is_null() ? 0 : r[0].as<long long>();
+        const long long value = r[0].is_null() ? 0 : r[0].as<long long>();
+        tx.commit();
+        return value;
     }
     std::string text(const std::string& sql) const {
         pqxx::connection c(db.url());
