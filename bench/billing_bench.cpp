@@ -1,5 +1,7 @@
 #include "bench/billing_bench.hpp"
 
+#include "bench/bench_database.hpp"
+
 #include <unistd.h>
 
 #include <chrono>
@@ -25,67 +27,6 @@ double seconds_since(Clock::time_point start) {
     return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-long status_kib(long pid, const std::string& field) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-    std::string line;
-    while (std::getline(in, line)) {
-        if (line.rfind(field + ":", 0) == 0) {
-            std::istringstream fields(line.substr(field.size() + 1));
-            long kib = -1;
-            fields >> kib;
-            return kib;
-        }
-    }
-    return -1;
-}
-
-std::string with_database(const std::string& url, const std::string& db) {
-    auto scheme_end = url.find("://");
-    if (scheme_end == std::string::npos) return url + " dbname=" + db;
-    auto path = url.find('/', scheme_end + 3);
-    auto query = url.find('?');
-    std::string params = query == std::string::npos ? "" : url.substr(query);
-    std::string base = path == std::string::npos ? url.substr(0, query) : url.substr(0, path);
-    return base + "/" + db + params;
-}
-
-// A migrated database of the benchmark's own; dropped on destruction.
-class PrivateDatabase {
-public:
-    PrivateDatabase(const std::string& admin_url, const std::filesystem::path& migrations)
-        : admin_url_(admin_url), name_("aa_bench_billing_" + Uuid::v7().to_string().substr(24)) {
-        try {
-            pqxx::connection admin(admin_url_);
-            pqxx::nontransaction tx(admin);
-            tx.exec0("CREATE DATABASE " + tx.quote_name(name_));
-        } catch (const pqxx::broken_connection&) {
-            throw UnavailableError("bench billing: cannot connect to PostgreSQL");
-        } catch (const pqxx::sql_error& e) {
-            throw UnavailableError(std::string("bench billing needs a role that may create a "
-                                               "database of its own: ") + e.what());
-        }
-        url_ = with_database(admin_url_, name_);
-        store::Migrator(url_, migrations).up();
-    }
-    ~PrivateDatabase() {
-        try {
-            pqxx::connection admin(admin_url_);
-            pqxx::nontransaction tx(admin);
-            tx.exec0("DROP DATABASE IF EXISTS " + tx.quote_name(name_) + " WITH (FORCE)");
-        } catch (const std::exception&) {
-            // Best effort: the name says what it is.
-        }
-    }
-    PrivateDatabase(const PrivateDatabase&) = delete;
-    PrivateDatabase& operator=(const PrivateDatabase&) = delete;
-    const std::string& url() const { return url_; }
-
-private:
-    std::string admin_url_;
-    std::string name_;
-    std::string url_;
-};
-
 }  // namespace
 
 nlohmann::json run_billing_bench(const BillingBenchOptions& o) {
@@ -93,7 +34,7 @@ nlohmann::json run_billing_bench(const BillingBenchOptions& o) {
         throw InputError("--subscriptions must be between 1 and 20000000");
     if (o.clients < 0) throw InputError("--clients must be positive");
     const long long clients = o.clients > 0 ? o.clients : std::max(1LL, o.subscriptions / 2);
-    PrivateDatabase db(o.database_url, o.migrations_dir);
+    BenchDatabase db(o.database_url, o.migrations_dir, "aa_bench_billing_", "bench billing");
     auto conn = store::connect(db.url(), std::chrono::seconds(10), std::chrono::minutes(30));
     const long backend_pid = pqxx::nontransaction(*conn).exec1("SELECT pg_backend_pid()")[0].as<long>();
 
@@ -121,8 +62,8 @@ nlohmann::json run_billing_bench(const BillingBenchOptions& o) {
 
     const long long items =
         pqxx::nontransaction(*conn).exec1("SELECT count(*) FROM invoice_items")[0].as<long long>();
-    const long self_kib = status_kib(static_cast<long>(::getpid()), "VmHWM");
-    const long backend_kib = status_kib(backend_pid, "VmHWM");
+    const long self_kib = proc_status_kib(static_cast<long>(::getpid()), "VmHWM");
+    const long backend_kib = proc_status_kib(backend_pid, "VmHWM");
     const long long invoices = outputs.value("invoice_count", 0LL);
     return {{"subscriptions", o.subscriptions},
             {"clients", clients},

@@ -1,5 +1,7 @@
 #include "bench/queue_bench.hpp"
 
+#include "bench/bench_database.hpp"
+
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -27,20 +29,6 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t) {
     return std::chrono::duration<double>(Clock::now() - t).count();
-}
-
-long read_status_kib(pid_t pid, const std::string& field) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-    std::string line;
-    while (std::getline(in, line)) {
-        if (line.rfind(field + ":", 0) == 0) {
-            std::istringstream fields(line.substr(field.size() + 1));
-            long kib = 0;
-            fields >> kib;
-            return kib;
-        }
-    }
-    return -1;
 }
 
 queue::RedisConnection connect(const std::string& url) {
@@ -164,7 +152,7 @@ nlohmann::json run_queue_bench(const QueueBenchOptions& o) {
             std::this_thread::sleep_for(std::chrono::milliseconds(20));
         if (registry.list().empty()) throw WorkError("the worker process did not start");
         std::this_thread::sleep_for(std::chrono::milliseconds(500));
-        out["rss_idle_kib"] = read_status_kib(worker.pid(), "VmRSS");
+        out["rss_idle_kib"] = proc_status_kib(worker.pid(), "VmRSS");
         t = Clock::now();
         cpu = redis_cpu_seconds(conn);
         q.resume("bench");
@@ -180,8 +168,8 @@ nlohmann::json run_queue_bench(const QueueBenchOptions& o) {
         out["process_per_s"] = static_cast<long long>(o.jobs / took);
         out["process_seconds"] = took;
         out["process_redis_cpu_share"] = (redis_cpu_seconds(conn) - cpu) / took;
-        out["rss_peak_kib"] = read_status_kib(worker.pid(), "VmHWM");
-        out["rss_after_kib"] = read_status_kib(worker.pid(), "VmRSS");
+        out["rss_peak_kib"] = proc_status_kib(worker.pid(), "VmHWM");
+        out["rss_after_kib"] = proc_status_kib(worker.pid(), "VmRSS");
     } catch (...) {
         delete_prefix(conn, prefix);
         throw;

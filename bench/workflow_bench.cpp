@@ -1,5 +1,7 @@
 #include "bench/workflow_bench.hpp"
 
+#include "bench/bench_database.hpp"
+
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -102,65 +104,6 @@ steps:
     uses: log
     with: { message: "item ${{ item }}", level: debug }
 )";
-
-long status_kib(pid_t pid, const std::string& field) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-    std::string line;
-    while (std::getline(in, line)) {
-        if (line.rfind(field + ":", 0) == 0) {
-            std::istringstream fields(line.substr(field.size() + 1));
-            long kib = -1;
-            fields >> kib;
-            return kib;
-        }
-    }
-    return -1;
-}
-
-// The URL of another database on the same server: postgresql://…/db?params or key=value.
-std::string with_database(const std::string& url, const std::string& db) {
-    auto scheme_end = url.find("://");
-    if (scheme_end == std::string::npos) return url + " dbname=" + db;
-    auto path = url.find('/', scheme_end + 3);
-    auto query = url.find('?');
-    std::string params = query == std::string::npos ? "" : url.substr(query);
-    std::string base = path == std::string::npos ? url.substr(0, query) : url.substr(0, path);
-    return base + "/" + db + params;
-}
-
-// A database of the benchmark's own, migrated; dropped on destruction.
-class BenchDatabase {
-public:
-    BenchDatabase(const std::string& admin_url, const std::filesystem::path& migrations)
-        : admin_url_(admin_url), name_("aa_bench_" + new_id().substr(24)) {
-        try {
-            pqxx::connection admin(admin_url_);
-            pqxx::nontransaction tx(admin);
-            tx.exec0("CREATE DATABASE " + tx.quote_name(name_));
-        } catch (const pqxx::sql_error& e) {
-            throw UnavailableError(std::string("bench workflow needs a role that may create "
-                                               "a database of its own: ") +
-                                   e.what());
-        }
-        url_ = with_database(admin_url_, name_);
-        store::Migrator(url_, migrations).up();
-    }
-    ~BenchDatabase() {
-        try {
-            pqxx::connection admin(admin_url_);
-            pqxx::nontransaction tx(admin);
-            tx.exec0("DROP DATABASE IF EXISTS " + tx.quote_name(name_) + " WITH (FORCE)");
-        } catch (const std::exception&) {
-            // Best effort: the name says what it is.
-        }
-    }
-    BenchDatabase(const BenchDatabase&) = delete;
-    BenchDatabase& operator=(const BenchDatabase&) = delete;
-    const std::string& url() const { return url_; }
-
-private:
-    std::string admin_url_, name_, url_;
-};
 
 // `artistsaid worker` of the same binary; SIGTERM and reaped on destruction.
 class WorkerProcess {
@@ -317,7 +260,7 @@ nlohmann::json run_workflow_bench(const WorkflowBenchOptions& o) {
     if (o.max_parallel < 1 || o.max_parallel > 10'000)
         throw InputError("--max-parallel must be 1..10000");
 
-    BenchDatabase database(o.database_url, o.migrations_dir);
+    BenchDatabase database(o.database_url, o.migrations_dir, "aa_bench_", "bench workflow");
     const std::string prefix = "bench-wf-" + new_id().substr(24);
     nlohmann::json out;
     out["cores"] = std::thread::hardware_concurrency();
@@ -340,7 +283,7 @@ nlohmann::json run_workflow_bench(const WorkflowBenchOptions& o) {
 
         {
             WorkerProcess worker(o, database.url(), prefix);
-            out["worker_rss_idle_kib"] = status_kib(worker.pid(), "VmRSS");
+            out["worker_rss_idle_kib"] = proc_status_kib(worker.pid(), "VmRSS");
             // 1. Runs of a 5-step linear workflow of no-op steps.
             auto linear = throughput_phase(engine, db, compile(catalog, kLinear5), o.runs,
                                            o.starters);
@@ -377,7 +320,7 @@ nlohmann::json run_workflow_bench(const WorkflowBenchOptions& o) {
             yaml.replace(yaml.find("MAX_PARALLEL"), 12, std::to_string(o.max_parallel));
             auto definition = compile(catalog, yaml);
             WorkerProcess worker(o, database.url(), prefix);
-            out["foreach_worker_rss_idle_kib"] = status_kib(worker.pid(), "VmRSS");
+            out["foreach_worker_rss_idle_kib"] = proc_status_kib(worker.pid(), "VmRSS");
             runtime::StartRequest request;
             request.inputs = {{"n", o.items}};
             request.trigger_kind = "api";
@@ -392,7 +335,7 @@ nlohmann::json run_workflow_bench(const WorkflowBenchOptions& o) {
             out["foreach_seconds"] = seconds;
             out["foreach_run_seconds"] = span;
             out["foreach_items_per_s"] = static_cast<long long>(o.items / seconds);
-            out["foreach_peak_rss_kib"] = status_kib(worker.pid(), "VmHWM");
+            out["foreach_peak_rss_kib"] = proc_status_kib(worker.pid(), "VmHWM");
         }
     } catch (...) {
         delete_prefix(o.redis_url, prefix);
