@@ -8,6 +8,7 @@
 #include "gateways/gateway_setup.hpp"
 #include "engine/store/database.hpp"
 #include "plugins/billing/billing_steps.hpp"
+#include "plugins/documents/render_invoice_step.hpp"
 #include "plugins/email/email_send_step.hpp"
 #include "plugins/exec/exec_step.hpp"
 #include "plugins/http/http_request_step.hpp"
@@ -93,6 +94,7 @@ const runtime::StepRegistry& step_registry() {
         r.add(std::make_unique<StorageStep>(StorageStep::Operation::kDelete, env));
         r.add(std::make_unique<StorageStep>(StorageStep::Operation::kPresign, env));
         r.add(std::make_unique<plugins::ExecStep>(env.get("ARTISTSAID_EXEC_DIR")));
+        r.add(std::make_unique<plugins::RenderInvoiceStep>(connect_plugin_database, env));
         payments::register_payments_steps(
             r, {connect_plugin_database, plugin_database_url, plugin_gateways});
         return r;

@@ -10,6 +10,8 @@ usage() {
   cat <<'EOF'
 usage: scripts/services.sh start [--fsync]
        scripts/services.sh stop [DIR]
+       scripts/services.sh up DIR
+       scripts/services.sh down DIR
 
 start  Starts a private PostgreSQL and Redis on free 127.0.0.1 ports in a new
        temporary directory, leaves them running, and prints `export` lines for eval:
@@ -19,6 +21,10 @@ start  Starts a private PostgreSQL and Redis on free 127.0.0.1 ports in a new
        --fsync keeps PostgreSQL's fsync and full_page_writes on (default: off).
 stop   Stops the servers recorded in DIR (default $ARTISTSAID_SERVICES_DIR), deletes
        DIR, and prints `unset` lines for eval.
+up     Persistent servers in DIR (the demo's var/demo): reuses the ones running
+       there, else starts them on DIR's kept data (fsync on, Redis append-only file),
+       preferring their previous ports; prints the same `export` lines as start.
+down   Stops the servers of DIR and keeps DIR and its data for the next `up`.
 EOF
 }
 
@@ -69,6 +75,19 @@ case $cmd in
     if [[ -n $env_dir && ${env_dir%/} == "${dir%/}" ]]; then
       echo "unset ${exports[*]}"
     fi
+    ;;
+  up)
+    (($# == 1)) || { usage >&2; exit 2; }
+    services_up "$1"
+    export ARTISTSAID_DATABASE_URL=$ARTISTSAID_TEST_DATABASE_URL
+    export ARTISTSAID_REDIS_URL=$ARTISTSAID_TEST_REDIS_URL
+    for v in "${exports[@]}"; do
+      printf 'export %s=%q\n' "$v" "${!v}"
+    done
+    ;;
+  down)
+    (($# == 1)) || { usage >&2; exit 2; }
+    services_down "$1"
     ;;
   -h | --help | help) usage ;;
   *) usage >&2; exit 2 ;;

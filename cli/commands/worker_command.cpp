@@ -1,15 +1,13 @@
 #include <spdlog/spdlog.h>
 
-#include <condition_variable>
 #include <cstdio>
-#include <mutex>
-#include <thread>
 #include <cstdlib>
 #include <iostream>
 #include <sstream>
 
 #include "cli/commands/registry.hpp"
 #include "cli/job_handlers.hpp"
+#include "cli/run_reconciler.hpp"
 #include "cli/runtime_access.hpp"
 #include "engine/core/duration.hpp"
 #include "engine/core/error.hpp"
@@ -26,45 +24,6 @@ std::vector<std::string> split_list(const std::string& text) {
         if (!item.empty()) out.push_back(item);
     return out;
 }
-
-// Runs RunEngine::reconcile() every `interval` on its own thread until stopped.
-class Reconciler {
-public:
-    Reconciler(runtime::RunEngine* engine, std::chrono::milliseconds interval) {
-        if (engine == nullptr) return;
-        thread_ = std::thread([this, engine, interval] {
-            std::unique_lock lock(mutex_);
-            // At start (a restarted worker picks up what Redis lost), then periodically.
-            do {
-                lock.unlock();
-                try {
-                    auto report = engine->reconcile();
-                    if (report.jobs_enqueued > 0)
-                        spdlog::info("reconcile: {} run(s) checked, {} step job(s) enqueued",
-                                     report.runs_checked, report.jobs_enqueued);
-                } catch (const std::exception& e) {
-                    spdlog::warn("reconcile failed: {}", e.what());
-                }
-                lock.lock();
-            } while (!cv_.wait_for(lock, interval, [this] { return stopping_; }));
-        });
-    }
-    ~Reconciler() { stop(); }
-    void stop() {
-        {
-            std::lock_guard lock(mutex_);
-            stopping_ = true;
-        }
-        cv_.notify_all();
-        if (thread_.joinable()) thread_.join();
-    }
-
-private:
-    std::mutex mutex_;
-    std::condition_variable cv_;
-    bool stopping_ = false;
-    std::thread thread_;
-};
 
 int run_worker(Context& ctx) {
     // Before any thread starts, so SIGTERM reaches only the launcher's signal thread.
@@ -98,7 +57,7 @@ int run_worker(Context& ctx) {
         spdlog::info("no database configured: running queue jobs only, no workflow steps");
     }
     worker::Launcher launcher(options, handlers);
-    Reconciler reconciler(engine.get(), ctx.config.duration("runtime.reconcile_interval"));
+    RunReconciler reconciler(engine.get(), ctx.config.duration("runtime.reconcile_interval"));
     bool clean = launcher.run(/*handle_signals=*/true);
     reconciler.stop();
     if (!clean) {

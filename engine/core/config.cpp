@@ -186,6 +186,21 @@ const std::vector<ConfigKey>& config_keys() {
     return keys;
 }
 
+Config Config::with(std::string_view key, std::string value) const {
+    const ConfigKey* known = find_key(std::string(key));
+    if (known == nullptr) throw InputError("unknown setting '" + std::string(key) + "'", ErrorCode::kUsage);
+    if (auto problem = check_value(*known, value))
+        throw InputError("bad value for '" + std::string(key) + "': " + *problem);
+    Config copy = *this;
+    for (auto& e : copy.entries_) {
+        if (e.key == key) {
+            e.value = std::move(value);
+            e.source = ConfigSource::kFlag;
+        }
+    }
+    return copy;
+}
+
 Config Config::load(const ConfigInputs& inputs) {
     Config config;
     config.file_ = inputs.file;

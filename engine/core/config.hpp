@@ -58,6 +58,10 @@ public:
     /// The current process environment as a map.
     static std::map<std::string, std::string> process_env();
 
+    /// A copy with `key` set to `value` (as if given by a flag), checked like any value:
+    /// for a command that finds a setting itself (the demo's own servers).
+    Config with(std::string_view key, std::string value) const;
+
     const std::string& get(std::string_view key) const;
     ConfigSource source(std::string_view key) const;
     std::chrono::milliseconds duration(std::string_view key) const;

@@ -36,6 +36,9 @@ struct ValidationResult {
 /// Thread-safety: holds a reference to the catalog; const members may run concurrently.
 class Validator {
 public:
+    /// The catalog is kept by reference: it must outlive the validator (a temporary would
+    /// dangle, hence the deleted overload).
+    Validator(StepCatalog&& catalog, ExpressionLimits limits = {}) = delete;
     explicit Validator(const StepCatalog& catalog, ExpressionLimits limits = {})
         : catalog_(catalog), limits_(limits) {}
 

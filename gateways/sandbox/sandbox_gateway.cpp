@@ -40,6 +40,9 @@ constexpr std::array<TestCard, 12> kTestCards{{
     {"", OperationStatus::kDeclined, "invalid_number", false, Twist::kNone},
 }};
 
+// `sbx_card_<number>_<suffix>`: a seeded reference standing for a test card.
+constexpr std::string_view kSeededCard = "sbx_card_";
+
 const TestCard& test_card(std::string_view number) {
     for (const auto& card : kTestCards) {
         if (card.number == number) return card;
@@ -246,6 +249,12 @@ GatewayResult SandboxGateway::charge(const ChargeRequest& request) {
         }
         if (!saved) throw InputError("sandbox: unknown payment method " + card_number);
         card_number = *saved;
+    }
+    if (card_number.rfind(kSeededCard, 0) == 0) {
+        const auto end = card_number.find('_', kSeededCard.size());
+        card_number = card_number.substr(kSeededCard.size(), end == std::string::npos
+                                                                 ? std::string::npos
+                                                                 : end - kSeededCard.size());
     }
     const auto& card = test_card(card_number);
     op.payment_method = card_number;

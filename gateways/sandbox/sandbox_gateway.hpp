@@ -26,6 +26,9 @@ namespace artistsaid::gateways {
 ///   4000000000000259                     timeout before anything happened: unknown; lookup()
 ///                                        finds nothing (a new attempt is safe)
 /// Any other number or token is declined with `invalid_number`.
+/// Seeded references: `sbx_card_<number>_<anything>` stands for that test card without a
+/// save_payment_method call (bulk seeds give every client its own unique reference this
+/// way); a saved `sbx_pm_…` reference stands for the card it was saved with.
 /// Money out (transfer/payout): destination "acct_sandbox_fail" or an IBAN starting "XX" is
 /// failed (not retryable); "acct_sandbox_timeout" is performed with its answer lost (unknown);
 /// anything else succeeds (payouts: pending until looked up).

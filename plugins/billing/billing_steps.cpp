@@ -2,6 +2,7 @@
 
 #include "plugins/billing/apply_late_fees_step.hpp"
 #include "plugins/billing/distribute_commissions_step.hpp"
+#include "plugins/billing/documents_due_step.hpp"
 #include "plugins/billing/dunning_step.hpp"
 #include "plugins/billing/generate_invoices_step.hpp"
 
@@ -12,6 +13,7 @@ void register_billing_steps(runtime::StepRegistry& registry, ConnectionFactory c
     registry.add(std::make_unique<ApplyLateFeesStep>(connect));
     registry.add(std::make_unique<DunningStep>(connect));
     registry.add(std::make_unique<DistributeCommissionsStep>(connect));
+    registry.add(std::make_unique<DocumentsDueStep>(connect));
 }
 
 }  // namespace artistsaid::billing

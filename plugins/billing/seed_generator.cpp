@@ -119,11 +119,23 @@ ON CONFLICT ON CONSTRAINT tax_rates_key DO NOTHING;
 }  // namespace
 
 nlohmann::json SeedGenerator::load(pqxx::connection& conn, const SeedOptions& o) const {
+    try {
+        pqxx::work tx(conn);
+        auto counts = load(tx, o);
+        tx.commit();
+        return counts;
+    } catch (const Error&) {
+        throw;
+    } catch (const std::exception&) {
+        store::throw_from_pqxx("loading seed data");
+    }
+}
+
+nlohmann::json SeedGenerator::load(pqxx::work& tx, const SeedOptions& o) const {
     if (o.clients < 1 || o.subscriptions < 0 || o.marketplace_orders < 0 || o.affiliates < 0 ||
         o.due_spread_days < 1)
         throw InputError("seed: clients must be >= 1, counts >= 0 and due_spread_days >= 1");
     try {
-        pqxx::work tx(conn);
         tx.exec(kCatalogSql);
         const auto services = tx.exec(
             "SELECT id, code FROM services WHERE code IN ('portfolio-hosting', 'streaming-slot', "
@@ -195,8 +207,9 @@ nlohmann::json SeedGenerator::load(pqxx::connection& conn, const SeedOptions& o)
         tx.exec_params0("UPDATE clients SET region = NULLIF(region, '') WHERE id > $1 AND region = ''",
                         client_base);
 
-        // Sandbox cards: mostly successes, some declines, a few timeouts (resolved by
-        // reconciliation). The gateway reference carries the outcome as its prefix.
+        // Sandbox cards: mostly successes, some declines, a few lost answers (resolved by
+        // reconciliation). `sbx_card_<test card>_<client>` stands for the sandbox's test card
+        // (gateways/sandbox/sandbox_gateway.hpp), unique per client.
         {
             pqxx::stream_to pms(tx, "payment_methods",
                                 std::vector<std::string>{"client_id", "gateway", "kind",
@@ -205,13 +218,13 @@ nlohmann::json SeedGenerator::load(pqxx::connection& conn, const SeedOptions& o)
             for (std::int64_t i = 1; i <= o.clients; ++i) {
                 const std::int64_t id = client_base + i;
                 const auto r = mix(o.seed, id, 6) % 100;
-                const char* outcome = r < 88   ? "pm_sandbox_success"
-                                      : r < 94 ? "pm_sandbox_decline_insufficient_funds"
-                                      : r < 97 ? "pm_sandbox_decline_card_declined"
-                                               : "pm_sandbox_timeout";
+                const std::string card = r < 88   ? "4242424242424242"   // succeeds
+                                         : r < 94 ? "4000000000009995"   // insufficient_funds
+                                         : r < 97 ? "4000000000000002"   // card_declined
+                                                  : "4000000000000341";  // answer lost
                 pms << std::make_tuple(id, "sandbox", "card",
-                                       std::string(outcome) + "_" + std::to_string(id), "visa",
-                                       r < 88 ? "4242" : "0002", 12, 2030, "true");
+                                       "sbx_card_" + card + "_" + std::to_string(id), "visa",
+                                       card.substr(card.size() - 4), 12, 2030, "true");
             }
             pms.complete();
         }
@@ -317,7 +330,6 @@ nlohmann::json SeedGenerator::load(pqxx::connection& conn, const SeedOptions& o)
             " ORDER BY t.id, a.code",
             client_base);
         tx.exec("ANALYZE");
-        tx.commit();
         return {{"clients", o.clients},
                 {"subscriptions", o.subscriptions},
                 {"storage_subscriptions", storage_subs},

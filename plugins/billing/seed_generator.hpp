@@ -14,7 +14,7 @@
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
-#include <pqxx/connection>
+#include <pqxx/pqxx>
 
 #include "plugins/billing/billing_period.hpp"
 
@@ -36,6 +36,8 @@ public:
     /// Loads the data; returns counts per table. The catalog (services, prices, add-ons,
     /// tax rates) is created once per database and reused.
     nlohmann::json load(pqxx::connection& conn, const SeedOptions& options) const;
+    /// The same inside the caller's transaction (not committed here).
+    nlohmann::json load(pqxx::work& tx, const SeedOptions& options) const;
 };
 
 }  // namespace artistsaid::billing

@@ -1,31 +1,13 @@
 #include "plugins/email/email_templates.hpp"
 
 #include <filesystem>
-#include <fstream>
 #include <regex>
-#include <sstream>
 #include <vector>
 
 #include "engine/core/error.hpp"
 #include "plugins/email/template_text.hpp"
 
 namespace artistsaid::plugins {
-namespace {
-
-constexpr std::uintmax_t kMaxTemplateBytes = 1024 * 1024;
-
-std::optional<std::string> read_file(const std::filesystem::path& path) {
-    std::error_code ec;
-    if (!std::filesystem::is_regular_file(path, ec)) return std::nullopt;
-    if (std::filesystem::file_size(path, ec) > kMaxTemplateBytes)
-        throw InputError("template " + path.string() + " is larger than 1 MiB");
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-}  // namespace
 
 EmailTemplates::EmailTemplates(std::string directory, std::string default_locale)
     : directory_(std::move(directory)), default_locale_(std::move(default_locale)) {}
@@ -33,30 +15,19 @@ EmailTemplates::EmailTemplates(std::string directory, std::string default_locale
 RenderedEmail EmailTemplates::render(const std::string& name, const std::string& locale,
                                      const nlohmann::json& data) const {
     static const std::regex name_re("[a-z0-9][a-z0-9_-]{0,63}");
-    static const std::regex locale_re("[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*");
     if (!std::regex_match(name, name_re))
         throw InputError("email.send: template name '" + name.substr(0, 40) +
                          "' must be lower-case letters, digits, '-' or '_'");
-    if (!std::regex_match(locale, locale_re))
-        throw InputError("email.send: locale '" + locale.substr(0, 20) + "' is not a language tag like en or de-AT");
-    std::vector<std::string> candidates;
-    for (std::string l = locale;;) {
-        candidates.push_back(l);
-        auto dash = l.rfind('-');
-        if (dash == std::string::npos) break;
-        l.resize(dash);
-    }
-    if (std::find(candidates.begin(), candidates.end(), default_locale_) == candidates.end())
-        candidates.push_back(default_locale_);
+    const auto candidates = template_locales(locale, default_locale_, "email.send");
 
     const std::filesystem::path dir = std::filesystem::path(directory_) / name;
     for (const auto& l : candidates) {
-        auto subject = read_file(dir / ("subject." + l + ".txt"));
+        auto subject = read_template_file(dir / ("subject." + l + ".txt"));
         if (!subject) continue;
-        auto text = read_file(dir / ("body." + l + ".txt"));
+        auto text = read_template_file(dir / ("body." + l + ".txt"));
         if (!text)
             throw InputError("email template " + name + " has subject." + l + ".txt but no body." + l + ".txt");
-        auto html = read_file(dir / ("body." + l + ".html"));
+        auto html = read_template_file(dir / ("body." + l + ".html"));
         RenderedEmail out;
         out.locale = l;
         std::string prefix = name + "/";

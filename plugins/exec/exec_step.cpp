@@ -192,6 +192,7 @@ runtime::StepResult ExecStep::run(const runtime::StepCall& call) {
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, nullptr);
+        ::signal(SIGPIPE, SIG_DFL);  // the worker ignores it; an ignored signal survives exec
         ::dup2(in_r.get(), STDIN_FILENO);
         ::dup2(out_w.get(), STDOUT_FILENO);
         ::dup2(err_w.get(), STDERR_FILENO);

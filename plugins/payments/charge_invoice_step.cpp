@@ -2,6 +2,7 @@
 
 #include <limits>
 
+#include "plugins/billing/billing_period.hpp"
 #include "plugins/billing/step_inputs.hpp"
 #include "plugins/payments/invoice_charger.hpp"
 
@@ -20,7 +21,10 @@ const workflow::StepTypeDescriptor& ChargeInvoiceStep::descriptor() const {
           "a decline fails the step (not retried) instead of being reported (default false)",
           {}},
          {"dry_run", ValueType::kBoolean, false,
-          "call no gateway and write nothing: outputs say what would be charged", {}}},
+          "call no gateway and write nothing: outputs say what would be charged", {}},
+         {"collection_day", ValueType::kDate, false,
+          "the day of the collection schedule (payments.collect_due): one attempt per invoice "
+          "and day, a re-run of the day reports the first", {}}},
         {{"invoice_id", ValueType::kInteger, false, "the invoice", {}},
          {"status", ValueType::kString, false,
           "succeeded, declined, failed, pending, unknown (left to reconciliation), "
@@ -46,6 +50,8 @@ runtime::StepResult ChargeInvoiceStep::run(const runtime::StepCall& call) {
     ChargeOptions o;
     o.invoice_id = in.integer("invoice_id", 0, 1, std::numeric_limits<std::int64_t>::max());
     o.dry_run = in.boolean("dry_run", false);
+    if (!in.text("collection_day", "").empty())
+        o.collection_day = billing::format_date(in.date("collection_day"));
     const bool fail_on_decline = in.boolean("fail_on_decline", false);
     o.idempotency_key = call.idempotency_key;
     o.deadline = call.deadline;

@@ -121,11 +121,27 @@ nlohmann::json InvoiceCharger::resume_existing(const ChargeOptions& o, bool& cha
     return out;
 }
 
+nlohmann::json InvoiceCharger::attempt_of_day(const ChargeOptions& o) const {
+    auto conn = context_.connect();
+    pqxx::read_transaction tx(*conn);
+    auto r = tx.exec_params(
+        "SELECT idempotency_key FROM payments WHERE invoice_id = $1 AND collection_day = $2::date",
+        o.invoice_id, o.collection_day);
+    if (r.empty()) return nullptr;
+    auto out = payment_outputs(tx, r[0][0].as<std::string>());
+    out["replayed"] = true;
+    out["dry_run"] = o.dry_run;
+    return out;
+}
+
 nlohmann::json InvoiceCharger::charge(const ChargeOptions& o) const {
     if (o.invoice_id <= 0) throw InputError("payments.charge: invoice_id must be positive");
     if (o.idempotency_key.empty()) throw InputError("payments.charge: no idempotency key");
     bool charge_again = false;
     if (auto existing = resume_existing(o, charge_again); !existing.is_null()) return existing;
+    if (!o.collection_day.empty() && !charge_again) {
+        if (auto earlier = attempt_of_day(o); !earlier.is_null()) return earlier;
+    }
 
     // The invoice, what is due and where to charge it.
     std::int64_t client_id = 0;
@@ -195,13 +211,17 @@ nlohmann::json InvoiceCharger::charge(const ChargeOptions& o) const {
                 o.idempotency_key, due, gateway_name, method_id);
             payment_id = r[0].as<std::int64_t>();
         } else {
+            // Either unique key stops a concurrent duplicate: the step's key, or (invoice,
+            // collection day) for a re-run of the day racing this one.
             auto r = tx.exec_params(
                 "INSERT INTO payments (invoice_id, payment_method_id, gateway, idempotency_key, "
-                "amount, currency, status) VALUES ($1, $2, $3, $4, $5, $6, 'unknown') "
-                "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
-                o.invoice_id, method_id, gateway_name, o.idempotency_key, due, currency);
-            if (r.empty())  // a concurrent duplicate delivery got there first
-                throw WorkError("payment " + o.idempotency_key + " is being charged by another "
+                "amount, currency, status, collection_day) VALUES ($1, $2, $3, $4, $5, $6, "
+                "'unknown', $7::date) ON CONFLICT DO NOTHING RETURNING id",
+                o.invoice_id, method_id, gateway_name, o.idempotency_key, due, currency,
+                nullable(o.collection_day));
+            if (r.empty())
+                throw WorkError("payment " + o.idempotency_key + " of invoice " +
+                                std::to_string(o.invoice_id) + " is being charged by another "
                                 "attempt; this one will look it up when retried");
             payment_id = r[0][0].as<std::int64_t>();
         }

@@ -18,6 +18,10 @@ struct ChargeOptions {
     std::chrono::system_clock::time_point deadline;
     /// Write nothing and call no gateway: say what would be charged.
     bool dry_run = false;
+    /// The day of the collection schedule this attempt is for ("YYYY-MM-DD", empty: none).
+    /// At most one attempt per invoice and day: an attempt for a day that has one already
+    /// (under another key: a re-run of the day) reports that one instead of charging.
+    std::string collection_day;
 };
 
 /// Charges one invoice (Kill Bill's payment state machine, write-ahead):
@@ -48,6 +52,8 @@ public:
 
 private:
     nlohmann::json resume_existing(const ChargeOptions& options, bool& charge_again) const;
+    /// The attempt already made for options.collection_day (another key), or null.
+    nlohmann::json attempt_of_day(const ChargeOptions& options) const;
     const PaymentsContext& context_;
 };
 

@@ -1,6 +1,8 @@
 #include "plugins/payments/payments_steps.hpp"
 
 #include "plugins/payments/charge_invoice_step.hpp"
+#include "plugins/payments/collect_due_step.hpp"
+#include "plugins/payments/reconcile_payments_step.hpp"
 #include "plugins/payments/settle_payment_step.hpp"
 
 namespace artistsaid::payments {
@@ -8,6 +10,8 @@ namespace artistsaid::payments {
 void register_payments_steps(runtime::StepRegistry& registry, const PaymentsContext& context) {
     registry.add(std::make_unique<ChargeInvoiceStep>(context));
     registry.add(std::make_unique<SettlePaymentStep>(context));
+    registry.add(std::make_unique<ReconcilePaymentsStep>(context));
+    registry.add(std::make_unique<CollectDueStep>(context));
 }
 
 }  // namespace artistsaid::payments

@@ -15,6 +15,13 @@
 #                             On failure it cleans up after itself and returns 1.
 #   services_prepare          Only create the temporary directory and export
 #                             ARTISTSAID_SERVICES_DIR (to name it before starting).
+#   services_up DIR           Persistent servers in DIR (created if missing), for the
+#                             demo: servers already running there are reused; else they
+#                             start on the data DIR keeps (initdb only the first time,
+#                             Redis with an append-only file), preferring the ports they
+#                             had. fsync stays on. Exports and writes DIR/env as
+#                             services_start does. Stop them with services_down DIR.
+#   services_down DIR         Stop the servers of DIR and keep DIR and its data.
 #   services_stop [DIR]       Stop the servers of DIR (default: the ones this shell
 #                             started) by the PIDs recorded in DIR/postgres.pid and
 #                             DIR/redis.pid, then delete DIR. Safe to call twice.
@@ -211,14 +218,21 @@ _svc_spawn() {
 _svc_start_pg() {
   local dir=$1 bindir=$2 fsync=$3 log=$1/postgres.log locale=C pid logged
   locale -a 2>/dev/null | grep -qix 'c\.utf-\?8' && locale=C.UTF-8
-  if ! (cd "$dir" && "${_svc_as_pg[@]}" "$bindir/initdb" -D "$dir/pgdata" -A trust -U postgres \
-    --no-sync -E UTF8 --locale="$locale") </dev/null >"$dir/initdb.log" 2>&1; then
+  if [[ ! -f $dir/pgdata/PG_VERSION ]] &&
+    ! (cd "$dir" && "${_svc_as_pg[@]}" "$bindir/initdb" -D "$dir/pgdata" -A trust -U postgres \
+      --no-sync -E UTF8 --locale="$locale") </dev/null >"$dir/initdb.log" 2>&1; then
     _svc_log "error: initdb failed"
     _svc_tail "$dir/initdb.log"
     return 1
   fi
+  local prefer=${_svc_prefer_pg_port:-}
   for _ in 1 2 3 4 5; do
-    _svc_pick_port || return 1
+    if [[ -n $prefer ]] && ! _svc_port_in_use "$prefer"; then
+      _svc_port=$prefer
+    else
+      _svc_pick_port || return 1
+    fi
+    prefer=
     _svc_pg_port=$_svc_port
     _svc_log "starting PostgreSQL on 127.0.0.1:$_svc_pg_port"
     logged=$(_svc_size "$log")
@@ -260,19 +274,27 @@ _svc_start_pg() {
 # _svc_start_redis DIR EXCLUDED_PORT: sets _svc_redis_port/_svc_redis_pid.
 _svc_start_redis() {
   local dir=$1 exclude=$2 log=$1/redis.log pid reply redis_server logged
+  local prefer=${_svc_prefer_redis_port:-} persist=(--save '' --appendonly no)
+  # Persistent servers (services_up) keep the queue across restarts.
+  [[ -n ${_svc_persistent:-} ]] && persist=(--save '' --appendonly yes --appendfsync everysec)
   redis_server=$(command -v redis-server 2>/dev/null || true)
   [[ -n $redis_server ]] || { _svc_log "error: redis-server not found on PATH (run scripts/setup.sh)"; return 1; }
   command -v redis-cli >/dev/null 2>&1 || { _svc_log "error: redis-cli not found on PATH"; return 1; }
   mkdir -p "$dir/redis"
   for _ in 1 2 3 4 5; do
-    _svc_pick_port "$exclude" || return 1
+    if [[ -n $prefer && $prefer != "$exclude" ]] && ! _svc_port_in_use "$prefer"; then
+      _svc_port=$prefer
+    else
+      _svc_pick_port "$exclude" || return 1
+    fi
+    prefer=
     _svc_redis_port=$_svc_port
     _svc_log "starting Redis on 127.0.0.1:$_svc_redis_port"
     logged=$(_svc_size "$log")
     rm -f "$dir/redis/redis-server.pid"
     pid=$(_svc_spawn "$dir/redis" "$dir/redis.pid" "$log" \
       "$redis_server" --port "$_svc_redis_port" --bind 127.0.0.1 \
-      --save '' --appendonly no --dir "$dir/redis" --daemonize no \
+      "${persist[@]}" --dir "$dir/redis" --daemonize no \
       --pidfile "$dir/redis/redis-server.pid")
     echo "$pid" >"$dir/redis.pid"
     local deadline=$((SECONDS + _svc_start_timeout))
@@ -450,4 +472,103 @@ _svc_forget() {
   unset ARTISTSAID_SERVICES_DIR ARTISTSAID_TEST_DATABASE_URL ARTISTSAID_TEST_REDIS_URL \
     ARTISTSAID_SERVICES_PG_PID ARTISTSAID_SERVICES_PG_PORT \
     ARTISTSAID_SERVICES_REDIS_PID ARTISTSAID_SERVICES_REDIS_PORT
+}
+
+# _svc_env_value DIR NAME: the value DIR/env recorded for NAME (empty if none).
+_svc_env_value() {
+  [[ -f $1/env ]] || return 0
+  (
+    # shellcheck disable=SC1091 # written by services_start
+    source "$1/env" 2>/dev/null && printf '%s\n' "${!2:-}"
+  )
+}
+
+# _svc_running DIR: are DIR's recorded servers alive, ours, and answering?
+_svc_running() {
+  local dir=$1 pg redis pg_port redis_port bindir
+  pg=$(_svc_server_pid "$dir" pg)
+  redis=$(_svc_server_pid "$dir" redis)
+  pg_port=$(_svc_env_value "$dir" ARTISTSAID_SERVICES_PG_PORT)
+  redis_port=$(_svc_env_value "$dir" ARTISTSAID_SERVICES_REDIS_PORT)
+  [[ -n $pg_port && -n $redis_port ]] || return 1
+  _svc_alive "$pg" && _svc_cwd_in "$pg" "$dir" || return 1
+  _svc_alive "$redis" && _svc_cwd_in "$redis" "$dir" || return 1
+  bindir=$(_svc_pg_bindir) || return 1
+  "$bindir/pg_isready" -q -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -t 2 >/dev/null 2>&1 || return 1
+  [[ $(timeout 3 redis-cli -h 127.0.0.1 -p "$redis_port" ping 2>/dev/null) == PONG ]]
+}
+
+services_up() {
+  local dir=${1:-} bindir
+  [[ -n $dir ]] || { _svc_log "error: services_up: no directory given"; return 2; }
+  if [[ -n $_svc_dir ]]; then
+    _svc_log "error: services already prepared in $_svc_dir"
+    return 1
+  fi
+  mkdir -p -- "$dir" || { _svc_log "error: cannot create $dir"; return 1; }
+  dir=$(cd "$dir" && pwd -P)
+  # Unix socket paths are limited to 107 bytes: $dir/.s.PGSQL.NNNNN must fit.
+  if ((${#dir} > 90)); then
+    _svc_log "error: $dir is too long a path for PostgreSQL's socket (at most 90 characters)"
+    return 1
+  fi
+  if [[ -n $(ls -A "$dir") && ! -e $dir/$_svc_marker ]]; then
+    _svc_log "error: $dir is not empty and is not a services directory; not touching it"
+    return 1
+  fi
+  : >"$dir/$_svc_marker"
+  if ! bindir=$(_svc_pg_bindir); then
+    _svc_log "error: PostgreSQL binaries not found under /usr/lib/postgresql/*/bin (run scripts/setup.sh)"
+    return 1
+  fi
+  _svc_as_pg_init || return 1
+  if [[ $(id -u) -eq 0 ]]; then
+    if ! id -u postgres >/dev/null 2>&1; then
+      _svc_log "error: running as root, but there is no 'postgres' user to run PostgreSQL as"
+      return 1
+    fi
+    chown postgres: "$dir" 2>/dev/null || true
+    if ! "${_svc_as_pg[@]}" test -w "$dir" 2>/dev/null; then
+      _svc_log "error: the postgres user cannot write $dir (a parent directory is closed to it); choose a directory it can reach"
+      return 1
+    fi
+  fi
+  if _svc_running "$dir"; then
+    # shellcheck disable=SC1091 # written by services_start
+    source "$dir/env"
+    export ARTISTSAID_SERVICES_DIR=$dir
+    _svc_log "reusing PostgreSQL (pid $ARTISTSAID_SERVICES_PG_PID) and Redis (pid $ARTISTSAID_SERVICES_REDIS_PID) in $dir"
+    return 0
+  fi
+  # Not (all) running: stop a half-running pair, then start both on the kept data.
+  ARTISTSAID_SERVICES_KEEP=1 services_stop "$dir" >/dev/null 2>&1 || true
+  : >"$dir/$_svc_marker"
+  local _svc_prefer_pg_port _svc_prefer_redis_port _svc_persistent=1
+  _svc_prefer_pg_port=$(_svc_env_value "$dir" ARTISTSAID_SERVICES_PG_PORT)
+  _svc_prefer_redis_port=$(_svc_env_value "$dir" ARTISTSAID_SERVICES_REDIS_PORT)
+  _svc_dir=$dir
+  export ARTISTSAID_SERVICES_DIR=$dir
+  if ! _svc_start_pg "$dir" "$bindir" on || ! _svc_start_redis "$dir" "$_svc_pg_port"; then
+    ARTISTSAID_SERVICES_KEEP=1 services_stop "$dir"
+    return 1
+  fi
+  export ARTISTSAID_TEST_DATABASE_URL="postgresql://postgres@127.0.0.1:$_svc_pg_port/postgres"
+  export ARTISTSAID_TEST_REDIS_URL="redis://127.0.0.1:$_svc_redis_port/0"
+  export ARTISTSAID_SERVICES_PG_PID=$_svc_pg_pid ARTISTSAID_SERVICES_PG_PORT=$_svc_pg_port
+  export ARTISTSAID_SERVICES_REDIS_PID=$_svc_redis_pid ARTISTSAID_SERVICES_REDIS_PORT=$_svc_redis_port
+  local v
+  for v in ARTISTSAID_SERVICES_DIR ARTISTSAID_TEST_DATABASE_URL ARTISTSAID_TEST_REDIS_URL \
+    ARTISTSAID_SERVICES_PG_PID ARTISTSAID_SERVICES_PG_PORT \
+    ARTISTSAID_SERVICES_REDIS_PID ARTISTSAID_SERVICES_REDIS_PORT; do
+    printf 'export %s=%q\n' "$v" "${!v}"
+  done >"$dir/env"
+  _svc_log "PostgreSQL (pid $_svc_pg_pid) and Redis (pid $_svc_redis_pid) ready in $dir"
+}
+
+services_down() {
+  local dir=${1:-}
+  [[ -n $dir ]] || { _svc_log "error: services_down: no directory given"; return 2; }
+  [[ -d $dir ]] || { _svc_log "$dir does not exist (nothing to stop)"; return 0; }
+  dir=$(cd "$dir" && pwd -P)
+  ARTISTSAID_SERVICES_KEEP=1 services_stop "$dir"
 }

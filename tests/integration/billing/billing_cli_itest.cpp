@@ -3,6 +3,8 @@
 // bills nothing), and `ledger verify` exit codes.
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
@@ -22,13 +24,23 @@ struct BillingCli {
     test::TempDatabase db;
     test::RedisPrefixGuard guard;
     test::CliOptions opts;
+    // The cycle's documents and emails (local storage, outbox).
+    std::filesystem::path files = std::filesystem::temp_directory_path() /
+                                  ("aa-billing-cli-" + std::to_string(::getpid()));
 
+    ~BillingCli() {
+        std::error_code ec;
+        std::filesystem::remove_all(files, ec);
+    }
     BillingCli() {
         opts.env = {{"ARTISTSAID_DATABASE_URL", db.url()},
                     {"ARTISTSAID_REDIS_URL", test::redis_url()},
                     {"ARTISTSAID_QUEUE_PREFIX", guard.prefix()},
                     {"ARTISTSAID_WORKFLOWS_DIR",
                      (std::filesystem::path(test::source_dir()) / "workflows").string()},
+                    {"ARTISTSAID_STORAGE_DIR", (files / "storage").string()},
+                    {"ARTISTSAID_EMAIL_OUTBOX_DIR", (files / "outbox").string()},
+                    {"ARTISTSAID_EMAIL_FROM", "billing@artistsaid.test"},
                     {"ARTISTSAID_LOG_FORMAT", "text"}};
         opts.timeout = 120s;
         REQUIRE(test::run_cli({"migrate", "up"}, opts).exit_code == 0);
@@ -68,12 +80,15 @@ TEST_CASE("Billing.Cli.BillingCycleWorkflowRunsTwiceAndTheLedgerVerifies") {
     CHECK(invoices == planned["invoice_count"].get<long long>());
     CHECK(f.scalar("SELECT count(*) FROM commissions") > 0);
     CHECK(f.scalar("SELECT count(*) FROM collections") >= 2);  // invoices and notices
+    const long long documents = f.scalar("SELECT count(*) FROM documents");
+    CHECK(documents == f.scalar("SELECT count(*) FROM invoices WHERE status IN ('paid', 'unpaid')"));
 
     auto again = test::run_cli({"run", "billing-cycle", "--input", "as_of=2026-01-15", "--wait",
                                 "--timeout", "100s"},
                                f.opts);
     REQUIRE(again.exit_code == 0);
     CHECK(f.scalar("SELECT count(*) FROM invoices") == invoices);
+    CHECK(f.scalar("SELECT count(*) FROM documents") == documents);
     worker.reset();
 
     auto verify = test::run_cli({"ledger", "verify"}, f.opts);

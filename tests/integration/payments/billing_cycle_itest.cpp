@@ -4,6 +4,9 @@
 // sandbox gateway, whose sandbox_operations rows count every charge it performed.
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -19,6 +22,8 @@
 #include "engine/workflow/validator.hpp"
 #include "gateways/sandbox/sandbox_gateway.hpp"
 #include "plugins/billing/billing_steps.hpp"
+#include "plugins/documents/render_invoice_step.hpp"
+#include "plugins/email/email_send_step.hpp"
 #include "plugins/payments/payments_steps.hpp"
 #include "tests/support/child_process.hpp"
 #include "tests/support/cli_runner.hpp"
@@ -45,6 +50,15 @@ struct CycleFixture {
     std::unique_ptr<runtime::RunEngine> engine;
     std::unique_ptr<test::ChildProcess> worker;
     std::map<std::string, long long> client_of;  // card -> client id (one client per card)
+    // Where the cycle's documents and emails go (the local storage backend, the outbox).
+    std::filesystem::path files = std::filesystem::temp_directory_path() /
+                                  ("aa-cycle-" + std::to_string(::getpid()) + "-" + std::to_string(std::rand()));
+
+    ~CycleFixture() {
+        worker.reset();
+        std::error_code ec;
+        std::filesystem::remove_all(files, ec);
+    }
 
     CycleFixture() {
         store::Migrator(db.url(), std::filesystem::path(test::source_dir()) / "migrations").up();
@@ -57,6 +71,10 @@ struct CycleFixture {
         runtime::register_builtin_steps(steps);
         billing::register_billing_steps(steps, context.connect);
         payments::register_payments_steps(steps, context);
+        // The plugin steps of the cycle (the worker process registers the same ones).
+        plugins::PluginEnvironment plugin_env(env());
+        steps.add(std::make_unique<plugins::RenderInvoiceStep>(context.connect, plugin_env));
+        steps.add(std::make_unique<plugins::EmailSendStep>(plugin_env));
         runtime::RuntimeOptions o;
         o.database_url = db.url();
         o.redis_url = test::redis_url();
@@ -70,6 +88,9 @@ struct CycleFixture {
                 {"ARTISTSAID_QUEUE_PREFIX", guard.prefix()},
                 {"ARTISTSAID_WORKFLOWS_DIR", test::source_dir() + "/workflows"},
                 {"ARTISTSAID_GATEWAYS_FILE", ""},
+                {"ARTISTSAID_STORAGE_DIR", (files / "storage").string()},
+                {"ARTISTSAID_EMAIL_OUTBOX_DIR", (files / "outbox").string()},
+                {"ARTISTSAID_EMAIL_FROM", "billing@artistsaid.test"},
                 {"ARTISTSAID_LOG_FORMAT", "text"}};
     }
     void start_worker() {
@@ -86,7 +107,8 @@ struct CycleFixture {
         std::ifstream in(test::source_dir() + "/workflows/" + name + ".yaml");
         std::stringstream text;
         text << in.rdbuf();
-        workflow::Validator validator(steps.catalog());
+        const auto catalog = steps.catalog();  // the validator keeps a reference to it
+        workflow::Validator validator(catalog);
         auto result = validator.validate(text.str(), name + ".yaml");
         INFO(result.diagnostics.render());
         REQUIRE(result.ok());
@@ -132,7 +154,8 @@ struct CycleFixture {
             client_of[card + "#" + std::to_string(n)] = client;
             exec("INSERT INTO payment_methods (client_id, gateway, kind, gateway_reference, "
                  "gateway_customer_reference, is_default) VALUES (" + std::to_string(client) +
-                 ", 'sandbox', 'card', '" + card + "', 'sbx_cus_" + name + "', true)");
+                 ", 'sandbox', 'card', 'sbx_card_" + card + "_" + name + "', 'sbx_cus_" + name +
+                 "', true)");
             exec("INSERT INTO subscriptions (client_id, service_id, currency, cycle, billing_day, "
                  "start_date, next_due_date, status, price_override) VALUES (" +
                  std::to_string(client) + ", " + std::to_string(service) + ", 'USD', 'monthly', " +
@@ -250,6 +273,23 @@ TEST_CASE("Payments.BillingCycle.ChargesOnceDeclinesRecordedUnknownReconciledRer
     REQUIRE(again.exit_code == 0);
     CHECK(nlohmann::json::parse(again.out)["checked"] == 0);
 
+    // Documents: the two paid invoices got receipts, the declined and the (then) unknown one
+    // their HTML invoices; one email each, in the outbox.
+    CHECK(f.scalar("SELECT count(*) FROM documents WHERE kind = 'receipt_html'") == 2);
+    CHECK(f.scalar("SELECT count(*) FROM documents WHERE kind = 'invoice_html'") == 2);
+    CHECK(f.step_outputs(first, "emails")["succeeded_count"] == 4);
+    std::size_t mails = 0;
+    for (const auto& e : std::filesystem::directory_iterator(f.files / "outbox"))
+        mails += e.path().extension() == ".eml";
+    CHECK(mails == 4);
+    const std::string receipt_key = f.text(
+        "SELECT storage_key FROM documents WHERE kind = 'receipt_html' ORDER BY id LIMIT 1");
+    std::ifstream receipt(f.files / "storage" / receipt_key);
+    std::stringstream html;
+    html << receipt.rdbuf();
+    CHECK(html.str().find("PAID") != std::string::npos);
+    CHECK(html.str().find("12.50 USD") != std::string::npos);
+
     // Re-running the day's cycle invoices nothing and charges nothing.
     auto second = f.run("billing-cycle", {{"as_of", "2026-03-01"}, {"lead_days", 0}});
     CHECK(f.run_status(second) == "succeeded");
@@ -257,6 +297,34 @@ TEST_CASE("Payments.BillingCycle.ChargesOnceDeclinesRecordedUnknownReconciledRer
     CHECK(f.scalar("SELECT count(*) FROM invoices") == 4);
     CHECK(f.sandbox_charges() == 4);
     CHECK(f.scalar("SELECT count(*) FROM payments") == 4);
+    // The reconciled invoice is paid now: its receipt is due and sent once, nothing else.
+    CHECK(f.step_outputs(second, "documents_due")["receipts"] == 1);
+    CHECK(f.step_outputs(second, "documents_due")["invoices"] == 0);
+    CHECK(f.scalar("SELECT count(*) FROM documents WHERE kind = 'receipt_html'") == 3);
+    auto third = f.run("billing-cycle", {{"as_of", "2026-03-01"}, {"lead_days", 0}});
+    CHECK(f.run_status(third) == "succeeded");
+    CHECK(f.step_outputs(third, "documents_due")["count"] == 0);
+    CHECK(f.scalar("SELECT count(*) FROM documents") == 5);
+
+    // The collection schedule [0, 3, 7, 14]: the declined invoice is tried again on due + 3
+    // (a missed day is caught up: here 03-05 stands for the skipped 03-04), once, and not on
+    // the days between; the paid ones never again.
+    for (const char* day : {"2026-03-02", "2026-03-03"}) {
+        auto idle = f.run("billing-cycle", {{"as_of", day}, {"lead_days", 0}});
+        CHECK(f.run_status(idle) == "succeeded");
+        CHECK(f.step_outputs(idle, "collect")["count"] == 0);
+    }
+    auto retry_day = f.run("billing-cycle", {{"as_of", "2026-03-05"}, {"lead_days", 0}});
+    CHECK(f.run_status(retry_day) == "succeeded");
+    CHECK(f.step_outputs(retry_day, "collect")["count"] == 1);
+    CHECK(f.scalar("SELECT count(*) FROM payments WHERE invoice_id = " + declined) == 2);
+    CHECK(f.text("SELECT string_agg(collection_day::text || ':' || status, ',' ORDER BY id) FROM "
+                 "payments WHERE invoice_id = " + declined) ==
+          "2026-03-01:declined,2026-03-04:declined");
+    auto same_day = f.run("billing-cycle", {{"as_of", "2026-03-05"}, {"lead_days", 0}});
+    CHECK(f.run_status(same_day) == "succeeded");
+    CHECK(f.step_outputs(same_day, "collect")["count"] == 0);
+    CHECK(f.sandbox_charges() == 5);
 
     auto verify = f.cli({"ledger", "verify"});
     INFO(verify.out, verify.err);

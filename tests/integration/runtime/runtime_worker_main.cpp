@@ -2,6 +2,7 @@
 // the built-in steps and the test steps of test_steps.hpp.
 // Arguments: key=value pairs for redis, db, prefix, concurrency, lease_ms, reconcile_ms,
 // workflows (a directory of child workflows for workflow.run).
+#include <csignal>
 #include <map>
 #include <string>
 #include <thread>
@@ -15,6 +16,7 @@
 using namespace artistsaid;
 
 int main(int argc, char** argv) {
+    std::signal(SIGPIPE, SIG_IGN);  // as the CLI does (cli/main.cpp)
     std::map<std::string, std::string> args;
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];

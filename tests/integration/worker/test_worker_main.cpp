@@ -6,6 +6,7 @@
 //                                            and start times (K:starts, Redis clock, ms)
 // Arguments: key=value pairs for redis, prefix, queues, concurrency, lease_ms, grace_ms,
 // heartbeat_ms.
+#include <csignal>
 #include <map>
 #include <sstream>
 #include <string>
@@ -35,6 +36,7 @@ void sleep_ms(const nlohmann::json& payload) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    std::signal(SIGPIPE, SIG_IGN);  // as the CLI does (cli/main.cpp)
     std::map<std::string, std::string> args;
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];

@@ -1,0 +1,22 @@
+-- 0010: what the daily billing cycle (workflows/billing-cycle.yaml) needs beyond 0007:
+--   * invoice and receipt documents (HTML rendered from templates/documents/, stored
+--     through the storage backend), one per invoice and kind;
+--   * the collection schedule: each charge attempt of payments.collect_due is for one
+--     collection day (due date + 0, +3, +7, ...), at most one attempt per invoice and day.
+
+-- Rendered HTML documents of invoices: the invoice when issued unpaid, the receipt once paid.
+ALTER TABLE documents DROP CONSTRAINT documents_kind_check;
+ALTER TABLE documents ADD CONSTRAINT documents_kind_check
+    CHECK (kind IN ('invoice_pdf', 'credit_note_pdf', 'attachment', 'contract', 'photo',
+                    'bank_file', 'export', 'other', 'invoice_html', 'receipt_html'));
+
+-- One document of each kind per invoice: a retried or redelivered render step finds the
+-- first one instead of storing a second.
+CREATE UNIQUE INDEX documents_one_per_invoice_and_kind ON documents (owner_id, kind)
+    WHERE owner_kind = 'invoice' AND kind IN ('invoice_html', 'receipt_html');
+
+-- The day of the dunning schedule a charge attempt was made for (NULL: a charge outside the
+-- schedule, e.g. by hand). One attempt per invoice and collection day, whatever re-runs.
+ALTER TABLE payments ADD COLUMN collection_day date;
+CREATE UNIQUE INDEX payments_one_attempt_per_collection_day ON payments (invoice_id, collection_day)
+    WHERE collection_day IS NOT NULL;

@@ -1,0 +1,80 @@
+#include "plugins/payments/collect_due_step.hpp"
+
+#include <algorithm>
+#include <pqxx/pqxx>
+
+#include "engine/core/error.hpp"
+#include "engine/store/database.hpp"
+#include "engine/store/run_store.hpp"
+#include "plugins/billing/billing_period.hpp"
+#include "plugins/billing/step_inputs.hpp"
+
+namespace artistsaid::payments {
+
+using workflow::ValueType;
+
+const workflow::StepTypeDescriptor& CollectDueStep::descriptor() const {
+    static const workflow::StepTypeDescriptor d{
+        "payments.collect_due",
+        "Invoices to charge today under the collection schedule (days relative to the due "
+        "date: capture before due, retries after), each day at most once per invoice.",
+        {{"as_of", ValueType::kDate, true, "the day of the run", {}},
+         {"schedule", ValueType::kArray, false,
+          "days relative to the due date, e.g. [0, 3, 7, 14] (the default) or [-2, 0, 5]", {}}},
+        {{"invoices", ValueType::kAny, false, "collection of {id, collection_day, attempt}", {}},
+         {"count", ValueType::kInteger, false, "invoices due for collection today", {}},
+         {"on_first_day", ValueType::kInteger, false, "of which on the schedule's first day", {}}}};
+    return d;
+}
+
+runtime::StepResult CollectDueStep::run(const runtime::StepCall& call) {
+    billing::StepInputs in("payments.collect_due", call.with);
+    const std::string as_of = billing::format_date(in.date("as_of"));
+    std::vector<int> schedule{0, 3, 7, 14};
+    const auto& raw = in.raw("schedule");
+    if (!raw.is_null()) {
+        if (!raw.is_array() || raw.empty() || raw.size() > 32)
+            throw InputError("payments.collect_due: schedule must be a list of 1 to 32 day offsets");
+        schedule.clear();
+        for (const auto& d : raw) {
+            if (!d.is_number_integer() || d.get<long long>() < -365 || d.get<long long>() > 3650)
+                throw InputError("payments.collect_due: schedule entries must be whole days in -365..3650");
+            schedule.push_back(d.get<int>());
+        }
+        std::sort(schedule.begin(), schedule.end());
+        if (std::adjacent_find(schedule.begin(), schedule.end()) != schedule.end())
+            throw InputError("payments.collect_due: schedule has a day twice");
+    }
+    std::string days = "{";
+    for (std::size_t i = 0; i < schedule.size(); ++i) days += (i ? "," : "") + std::to_string(schedule[i]);
+    days += "}";
+    auto conn = context_.connect();
+    try {
+        pqxx::work tx(*conn);
+        // The latest schedule day on or before as_of; inputs are checked above (a date, integers).
+        const std::string sql =
+            "SELECT jsonb_build_object('id', i.id, 'collection_day', (i.due_date + s.d)::text, "
+            "'attempt', s.n) FROM invoices i "
+            "CROSS JOIN LATERAL (SELECT t.d, t.n FROM unnest('" + days + "'::int[]) WITH ORDINALITY "
+            "AS t(d, n) WHERE i.due_date + t.d <= DATE '" + as_of + "' ORDER BY t.d DESC LIMIT 1) s "
+            "WHERE i.status = 'unpaid' AND i.total - i.credit_applied - i.amount_paid > 0 "
+            "AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.invoice_id = i.id AND "
+            "(p.status IN ('unknown', 'pending') OR p.collection_day >= i.due_date + s.d)) "
+            "ORDER BY i.id";
+        const std::string collection = store::RunStore::create_collection_from_query(tx, call.run_id, sql);
+        auto counts = tx.exec_params1(
+            "SELECT count(*), count(*) FILTER (WHERE (item->>'attempt')::int = 1) "
+            "FROM collection_items WHERE collection_id = $1::uuid",
+            collection);
+        tx.commit();
+        return runtime::StepResult::success({{"invoices", {{"$collection", {{"id", collection}}}}},
+                                             {"count", counts[0].as<long long>()},
+                                             {"on_first_day", counts[1].as<long long>()}});
+    } catch (const Error&) {
+        throw;
+    } catch (const std::exception&) {
+        store::throw_from_pqxx("finding the invoices due for collection");
+    }
+}
+
+}  // namespace artistsaid::payments
