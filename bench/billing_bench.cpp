@@ -17,6 +17,15 @@
 #include "plugins/billing/invoice_generator.hpp"
 #include "plugins/billing/ledger_verifier.hpp"
 #include "plugins/billing/seed_generator.hpp"
+#include "gateways/gateway_registry.hpp"
+#include "gateways/gateway_routing.hpp"
+#include "gateways/sandbox/sandbox_gateway.hpp"
+#include "plugins/payments/invoice_charger.hpp"
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <thread>
 
 namespace artistsaid::bench {
 namespace {
@@ -56,6 +65,54 @@ nlohmann::json run_billing_bench(const BillingBenchOptions& o) {
     const auto outputs = billing::InvoiceGenerator().generate(*conn, run);
     const double seconds = seconds_since(start);
 
+    // Charges: every invoice with a balance, through the real InvoiceCharger (write-ahead
+    // row, sandbox gateway call, outcome and ledger), `charge_threads` at a time, as the
+    // cycle's for_each would run them but without the run-time's per-item jobs.
+    long long charges = 0;
+    double charge_seconds = 0;
+    std::map<std::string, long long> outcomes;
+    if (o.charges) {
+        std::vector<std::int64_t> due;
+        for (const auto& r : pqxx::nontransaction(*conn).exec(
+                 "SELECT id FROM invoices WHERE status = 'unpaid' AND total - credit_applied - amount_paid > 0 "
+                 "ORDER BY id"))
+            due.push_back(r[0].as<std::int64_t>());
+        gateways::GatewayRegistry registry;
+        registry.add(std::make_unique<gateways::SandboxGateway>(db.url()));
+        registry.set_routing(gateways::GatewayRouting("sandbox"));
+        const std::string url = db.url();
+        payments::PaymentsContext context;
+        context.connect = [url] { return store::connect(url, std::chrono::seconds(10), std::chrono::minutes(5)); };
+        context.database_url = [url] { return url; };
+        context.gateways = [&registry]() -> const gateways::GatewayRegistry& { return registry; };
+        std::atomic<std::size_t> next{0};
+        std::mutex mutex;
+        std::vector<std::thread> threads;
+        const auto charge_start = Clock::now();
+        for (int t = 0; t < o.charge_threads; ++t) {
+            threads.emplace_back([&] {
+                payments::InvoiceCharger charger(context);
+                std::map<std::string, long long> mine;
+                for (std::size_t i = next++; i < due.size(); i = next++) {
+                    payments::ChargeOptions c;
+                    c.invoice_id = due[i];
+                    c.idempotency_key = "bench:charge:" + std::to_string(due[i]);
+                    c.deadline = std::chrono::system_clock::now() + std::chrono::minutes(1);
+                    try {
+                        ++mine[charger.charge(c).value("status", "?")];
+                    } catch (const std::exception&) {
+                        ++mine["error"];
+                    }
+                }
+                std::lock_guard lock(mutex);
+                for (const auto& [k, v] : mine) outcomes[k] += v;
+            });
+        }
+        for (auto& t : threads) t.join();
+        charge_seconds = seconds_since(charge_start);
+        charges = static_cast<long long>(due.size());
+    }
+
     const auto verify_start = Clock::now();
     const auto report = billing::LedgerVerifier().verify(*conn);
     const double verify_seconds = seconds_since(verify_start);
@@ -71,8 +128,13 @@ nlohmann::json run_billing_bench(const BillingBenchOptions& o) {
             {"usage_records", seeded.value("usage_records", 0LL)},
             {"invoices", invoices},
             {"invoice_items", items},
-            {"charges", 0},
-            {"seconds", seconds},
+            {"charges", charges},
+            {"charge_outcomes", outcomes},
+            {"charge_threads", o.charges ? o.charge_threads : 0},
+            {"charge_seconds", charge_seconds},
+            {"charges_per_s", charge_seconds > 0 ? static_cast<long long>(static_cast<double>(charges) / charge_seconds) : 0},
+            {"invoice_seconds", seconds},
+            {"seconds", seconds + charge_seconds},
             {"seed_seconds", seed_seconds},
             {"verify_seconds", verify_seconds},
             {"invoices_per_s", static_cast<long long>(static_cast<double>(invoices) / seconds)},

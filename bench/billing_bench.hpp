@@ -1,6 +1,7 @@
 // `artistsaid bench billing`: seeds N active subscriptions by COPY into a private database
 // and bills them through the real InvoiceGenerator (periods, add-ons, usage, tax, credit,
-// ledger, the collection for charging), then verifies the ledger. Results: bench/RESULTS.md.
+// ledger, the collection for charging), charges every invoice with a balance through the
+// real InvoiceCharger and the sandbox gateway, then verifies the ledger. Results: bench/RESULTS.md.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -13,9 +14,12 @@ struct BillingBenchOptions {
     std::string migrations_dir;
     long long subscriptions = 100'000;
     long long clients = 0;       // 0: subscriptions / 2
+    bool charges = true;         // charge every invoice with a balance (sandbox gateway)
+    int charge_threads = 8;
 };
 
-/// {subscriptions, clients, invoices, invoice_items, charges, seconds, seed_seconds,
+/// {subscriptions, clients, invoices, invoice_items, charges, charge_outcomes,
+///  charge_seconds, charges_per_s, invoice_seconds, seconds (invoicing + charges), seed_seconds,
 ///  verify_seconds, invoices_per_s, subscriptions_per_s, peak_rss_kib, cli_peak_rss_kib,
 ///  postgres_backend_peak_rss_kib, timings_ms, ledger_ok}
 nlohmann::json run_billing_bench(const BillingBenchOptions& options);

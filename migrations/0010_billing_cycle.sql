@@ -20,3 +20,26 @@ CREATE UNIQUE INDEX documents_one_per_invoice_and_kind ON documents (owner_id, k
 ALTER TABLE payments ADD COLUMN collection_day date;
 CREATE UNIQUE INDEX payments_one_attempt_per_collection_day ON payments (invoice_id, collection_day)
     WHERE collection_day IS NOT NULL;
+
+-- Money as text for set-based producers of notices and emails: the SQL twin of
+-- Money::to_string() ("12.50 USD", "1250 JPY", "-0.005 BHD"), exponents as in
+-- engine/core/currency.cpp (tests/integration/billing checks every currency against it).
+CREATE FUNCTION billing_currency_exponent(code text) RETURNS integer
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE
+        WHEN code IN ('BIF', 'CLP', 'DJF', 'GNF', 'ISK', 'JPY', 'KMF', 'KRW', 'PYG', 'RWF',
+                      'UGX', 'UYI', 'VND', 'VUV', 'XAF', 'XOF', 'XPF') THEN 0
+        WHEN code IN ('BHD', 'IQD', 'JOD', 'KWD', 'LYD', 'OMR', 'TND') THEN 3
+        WHEN code IN ('CLF', 'UYW') THEN 4
+        ELSE 2 END
+$$;
+
+CREATE FUNCTION billing_format_money(minor bigint, code text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN e = 0 THEN minor::text
+                ELSE CASE WHEN minor < 0 THEN '-' ELSE '' END
+                     || div(abs(minor::numeric), 10::numeric ^ e)::text || '.'
+                     || lpad(mod(abs(minor::numeric), 10::numeric ^ e)::bigint::text, e, '0')
+           END || ' ' || code
+      FROM (SELECT billing_currency_exponent(code) AS e) x
+$$;

@@ -67,6 +67,12 @@ int bench_billing(Context& ctx) {
     if (ctx.options.count("subscriptions"))
         o.subscriptions = ctx.options["subscriptions"].as<long long>();
     if (ctx.options.count("clients")) o.clients = ctx.options["clients"].as<long long>();
+    if (ctx.options.count("no-charges")) o.charges = false;
+    if (ctx.options.count("charge-threads")) {
+        o.charge_threads = ctx.options["charge-threads"].as<int>();
+        if (o.charge_threads < 1 || o.charge_threads > 256)
+            throw InputError("--charge-threads must be 1..256");
+    }
     auto result = bench::run_billing_bench(o);
     if (ctx.json) {
         ctx.out << result.dump() << '\n';
@@ -112,11 +118,14 @@ Command bench_commands() {
     b.name = "billing";
     b.summary =
         "Seeds N active subscriptions by COPY into a private database and bills them through "
-        "the real invoice generation (tax, credit, ledger), then verifies the ledger.";
+        "the real invoice generation (tax, credit, ledger), charges every invoice with a balance "
+        "through the real charger and the sandbox gateway, then verifies the ledger.";
     b.add_options = [](po::options_description& d) {
         d.add_options()("subscriptions", po::value<long long>()->value_name("N"),
                         "subscriptions to seed and bill (100000)")(
-            "clients", po::value<long long>()->value_name("N"), "clients (subscriptions / 2)");
+            "clients", po::value<long long>()->value_name("N"), "clients (subscriptions / 2)")(
+            "charge-threads", po::value<int>()->value_name("N"), "charges at once (8)")(
+            "no-charges", "invoice only");
     };
     b.run = bench_billing;
     group.children = {q, w, b};

@@ -114,8 +114,11 @@ nlohmann::json collect_demo_summary(pqxx::connection& conn, const std::string& r
                           {"this_run_failed", number(docs, "failed_count")},
                           {"all_invoices", stored[0].as<long long>()},
                           {"all_receipts", stored[1].as<long long>()}};
+        const auto reminders = outputs_of(tx, run_id, "reminders");
         s["emails"] = {{"this_run_sent", number(emails, "succeeded_count")},
-                       {"this_run_failed", number(emails, "failed_count")}};
+                       {"this_run_failed", number(emails, "failed_count")},
+                       {"this_run_reminders", number(reminders, "succeeded_count")},
+                       {"this_run_reminders_failed", number(reminders, "failed_count")}};
 
         const auto commissions = outputs_of(tx, run_id, "commissions");
         nlohmann::json ctotals = nlohmann::json::object();
@@ -189,8 +192,11 @@ void print_demo_summary(std::ostream& out, const nlohmann::json& s) {
     out << "Documents     " << docs["this_run_stored"] << " stored by this run (" << docs["this_run_invoices"]
         << " invoices, " << docs["this_run_receipts"] << " receipts); " << docs["all_invoices"] << " invoices and "
         << docs["all_receipts"] << " receipts in all\n";
-    out << "Emails        " << s["emails"]["this_run_sent"] << " sent";
-    if (s["emails"]["this_run_failed"].get<long long>() > 0) out << ", " << s["emails"]["this_run_failed"] << " failed";
+    const auto& mail = s["emails"];
+    out << "Emails        " << mail["this_run_sent"] << " invoices and receipts sent, " << mail["this_run_reminders"]
+        << " reminders sent";
+    const long long failed = mail["this_run_failed"].get<long long>() + mail["this_run_reminders_failed"].get<long long>();
+    if (failed > 0) out << ", " << failed << " failed";
     out << "\n";
     const auto& com = s["commissions"];
     out << "Commissions   " << com["orders_split"] << " orders split, " << com["affiliate_cleared"]

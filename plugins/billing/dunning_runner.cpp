@@ -79,10 +79,14 @@ nlohmann::json DunningRunner::run(pqxx::connection& conn, Date as_of, const Dunn
         const std::string collection = store::RunStore::create_collection_from_query(
             tx, run_id,
             "SELECT jsonb_build_object('invoice_id', i.id, 'number', i.number, 'client_id', "
-            "i.client_id, 'email', c.email, 'notice', n.notice, 'days_from_due', n.days_from_due, "
+            "i.client_id, 'email', coalesce(c.email, u.email), 'name', c.name, "
+            "'locale', coalesce(u.locale, 'en'), 'notice', n.notice, "
+            "'days_from_due', n.days_from_due, "
             "'balance_due', i.total - i.credit_applied - i.amount_paid, 'currency', i.currency, "
+            "'balance', billing_format_money(i.total - i.credit_applied - i.amount_paid, i.currency), "
             "'due_date', i.due_date) FROM dunning_notices n JOIN invoices i ON i.id = n.invoice_id "
-            "JOIN clients c ON c.id = i.client_id WHERE n.billing_run_id = " + r + " ORDER BY n.id");
+            "JOIN clients c ON c.id = i.client_id LEFT JOIN users u ON u.id = c.user_id "
+            "WHERE n.billing_run_id = " + r + " ORDER BY n.id");
         nlohmann::json out = {{"billing_run_id", *run},
                               {"notices", {{"$collection", {{"id", collection}}}}},
                               {"notice_count", notice_count},

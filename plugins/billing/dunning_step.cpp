@@ -19,7 +19,8 @@ const workflow::StepTypeDescriptor& DunningStep::descriptor() const {
          {"terminate_after_days", ValueType::kInteger, false, "terminate after this many", {}}},
         {{"notices", ValueType::kAny, false,
           "collection handle of the notices due (items: invoice_id, number, client_id, email, "
-          "notice, days_from_due, balance_due, currency, due_date) for an email for_each", {}},
+          "name, locale, notice, days_from_due, balance_due, balance (formatted), currency, "
+          "due_date) for an email for_each", {}},
          {"notice_count", ValueType::kInteger, false, "notices due", {}},
          {"suspended", ValueType::kInteger, false, "subscriptions suspended", {}},
          {"terminated", ValueType::kInteger, false, "subscriptions terminated", {}},

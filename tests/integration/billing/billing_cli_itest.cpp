@@ -107,3 +107,25 @@ TEST_CASE("Billing.Cli.BillingCycleWorkflowRunsTwiceAndTheLedgerVerifies") {
     CHECK(test::run_cli({"billing", "preview", "--as-of", "2026-02-30"}, f.opts).exit_code == 2);
     CHECK(test::run_cli({"billing", "seed"}, f.opts).exit_code == 2);
 }
+
+TEST_CASE("Billing.Bench.SmallRunInvoicesChargesAndVerifies") {
+    test::CliOptions o;
+    o.env = {{"ARTISTSAID_DATABASE_URL", test::database_url()}, {"ARTISTSAID_LOG_LEVEL", "warn"}};
+    o.timeout = 300s;
+    auto r = test::run_cli({"--json", "bench", "billing", "--subscriptions", "400", "--charge-threads", "4"}, o);
+    INFO(r.out, r.err);
+    REQUIRE(r.exit_code == 0);
+    auto j = nlohmann::json::parse(r.out);
+    CHECK(j["subscriptions"] == 400);
+    CHECK(j["invoices"].get<long long>() > 0);
+    const long long charges = j["charges"];
+    CHECK(charges > 0);
+    long long sum = 0;
+    for (const auto& [status, n] : j["charge_outcomes"].items()) sum += n.get<long long>();
+    CHECK(sum == charges);
+    CHECK(j["charge_outcomes"].value("succeeded", 0LL) > 0);
+    CHECK_FALSE(j["charge_outcomes"].contains("error"));
+    CHECK(j["ledger_ok"] == true);
+    CHECK(j["seconds"].get<double>() >= j["invoice_seconds"].get<double>());
+    CHECK(test::run_cli({"bench", "billing", "--subscriptions", "10", "--charge-threads", "0"}, o).exit_code == 2);
+}

@@ -6,6 +6,7 @@
 #include <random>
 
 #include "engine/core/error.hpp"
+#include "engine/core/money.hpp"
 #include "plugins/billing/invoice_generator.hpp"
 #include "plugins/billing/ledger_verifier.hpp"
 #include "plugins/billing/seed_generator.hpp"
@@ -329,6 +330,23 @@ TEST_CASE("Billing.Sql.RuleFunctionsMatchTheCpp") {
                             ", '" + std::string(to_string(mode)) + "')") == divide_rounded(n, d, mode));
             CHECK(db.scalar("SELECT billing_round_idiv(" + std::to_string(n) + ", " + std::to_string(-d) +
                             ", '" + std::string(to_string(mode)) + "')") == divide_rounded(n, -d, mode));
+        }
+    }
+}
+
+TEST_CASE("Billing.Sql.FormatMoneyMatchesMoneyToStringForEveryCurrency") {
+    BillingDatabase db;
+    std::mt19937_64 rng(5);
+    const std::vector<long long> fixed{0, 1, -1, 5, 99, 100, 1250, -1250, 100000, 9223372036854775807LL,
+                                       -9223372036854775807LL};
+    for (const auto& currency : Currency::all()) {
+        std::vector<long long> amounts = fixed;
+        for (int i = 0; i < 5; ++i) amounts.push_back(static_cast<long long>(rng() % 20000001) - 10000000);
+        for (long long minor : amounts) {
+            const std::string code(currency.code());
+            CHECK_MESSAGE(db.text("SELECT billing_format_money(" + std::to_string(minor) + ", '" + code + "')") ==
+                              Money(minor, currency).to_string(),
+                          code, " ", minor);
         }
     }
 }

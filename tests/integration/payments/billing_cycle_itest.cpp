@@ -278,10 +278,13 @@ TEST_CASE("Payments.BillingCycle.ChargesOnceDeclinesRecordedUnknownReconciledRer
     CHECK(f.scalar("SELECT count(*) FROM documents WHERE kind = 'receipt_html'") == 2);
     CHECK(f.scalar("SELECT count(*) FROM documents WHERE kind = 'invoice_html'") == 2);
     CHECK(f.step_outputs(first, "emails")["succeeded_count"] == 4);
+    // Dunning's "upcoming" notice is due for the two unpaid invoices: a reminder each.
+    CHECK(f.step_outputs(first, "dunning")["notice_count"] == 2);
+    CHECK(f.step_outputs(first, "reminders")["succeeded_count"] == 2);
     std::size_t mails = 0;
     for (const auto& e : std::filesystem::directory_iterator(f.files / "outbox"))
         mails += e.path().extension() == ".eml";
-    CHECK(mails == 4);
+    CHECK(mails == 6);
     const std::string receipt_key = f.text(
         "SELECT storage_key FROM documents WHERE kind = 'receipt_html' ORDER BY id LIMIT 1");
     std::ifstream receipt(f.files / "storage" / receipt_key);

@@ -113,7 +113,11 @@ TEST_CASE("Demo.OnConfiguredServers.BillsChargesReconcilesMailsVerifiesThenRerun
     CHECK(s["documents"]["all_receipts"] == paid);
     CHECK(s["emails"]["this_run_sent"] == unpaid + paid);
     CHECK(files_in(dir.path / "storage", ".html") == static_cast<std::size_t>(unpaid + paid));
-    CHECK(files_in(dir.path / "outbox", ".eml") == static_cast<std::size_t>(unpaid + paid));
+    // Reminders: one email per notice dunning recorded today.
+    CHECK(s["emails"]["this_run_reminders"] == s["dunning"]["notices"]);
+    CHECK(s["dunning"]["notices"].get<long long>() > 0);
+    const long long mails = unpaid + paid + s["dunning"]["notices"].get<long long>();
+    CHECK(files_in(dir.path / "outbox", ".eml") == static_cast<std::size_t>(mails));
     CHECK(s["ledger"]["verified"] == true);
 
     // Again: the data is reused, nothing is invoiced, charged, stored or mailed twice.
@@ -126,7 +130,8 @@ TEST_CASE("Demo.OnConfiguredServers.BillsChargesReconcilesMailsVerifiesThenRerun
     CHECK(scalar(db.url(), "SELECT count(*) FROM invoices") == invoiced);
     CHECK(scalar(db.url(), "SELECT count(*) FROM sandbox_operations WHERE kind = 'charge'") == charges);
     CHECK(t["emails"]["this_run_sent"] == 0);
-    CHECK(files_in(dir.path / "outbox", ".eml") == static_cast<std::size_t>(unpaid + paid));
+    CHECK(t["emails"]["this_run_reminders"] == 0);
+    CHECK(files_in(dir.path / "outbox", ".eml") == static_cast<std::size_t>(mails));
     CHECK(t["ledger"]["verified"] == true);
     CHECK(scalar(db.url(), "SELECT count(*) FROM clients") == 60);
 
