@@ -63,12 +63,13 @@ std::optional<std::string> nullable(const std::string& s) {
 
 }  // namespace
 
-nlohmann::json InvoiceCharger::resume_existing(const ChargeOptions& o, bool& charge_again) const {
+nlohmann::json InvoiceCharger::resume_existing(pqxx::connection& db, const ChargeOptions& o,
+                                               bool& charge_again) const {
     charge_again = false;
     std::string status;
     std::string note;
     {
-        auto conn = context_.connect();
+        auto* conn = &db;
         pqxx::read_transaction tx(*conn);
         auto r = tx.exec_params(
             "SELECT status, coalesce(error, ''), invoice_id FROM payments "
@@ -82,7 +83,7 @@ nlohmann::json InvoiceCharger::resume_existing(const ChargeOptions& o, bool& cha
     bool reconciled = false;
     if (status == "unknown" || status == "pending") {
         if (o.dry_run) {
-            auto conn = context_.connect();
+            auto* conn = &db;
             pqxx::read_transaction tx(*conn);
             auto out = payment_outputs(tx, o.idempotency_key);
             out["replayed"] = true;
@@ -101,7 +102,7 @@ nlohmann::json InvoiceCharger::resume_existing(const ChargeOptions& o, bool& cha
                                        change->note);
             // The first attempt never reached the provider: the same key may be used again.
             if (change->new_status == "failed" && note.rfind(kNotFoundNote, 0) == 0) {
-                auto conn = context_.connect();
+                auto* conn = &db;
                 pqxx::work tx(*conn);
                 tx.exec_params0("UPDATE payments SET status = 'unknown', error = NULL, "
                                 "resolved_at = NULL, updated_at = now() WHERE idempotency_key = "
@@ -112,7 +113,7 @@ nlohmann::json InvoiceCharger::resume_existing(const ChargeOptions& o, bool& cha
             }
         }
     }
-    auto conn = context_.connect();
+    auto* conn = &db;
     pqxx::read_transaction tx(*conn);
     auto out = payment_outputs(tx, o.idempotency_key);
     out["replayed"] = true;
@@ -121,8 +122,8 @@ nlohmann::json InvoiceCharger::resume_existing(const ChargeOptions& o, bool& cha
     return out;
 }
 
-nlohmann::json InvoiceCharger::attempt_of_day(const ChargeOptions& o) const {
-    auto conn = context_.connect();
+nlohmann::json InvoiceCharger::attempt_of_day(pqxx::connection& db, const ChargeOptions& o) const {
+    auto* conn = &db;
     pqxx::read_transaction tx(*conn);
     auto r = tx.exec_params(
         "SELECT idempotency_key FROM payments WHERE invoice_id = $1 AND collection_day = $2::date",
@@ -137,10 +138,13 @@ nlohmann::json InvoiceCharger::attempt_of_day(const ChargeOptions& o) const {
 nlohmann::json InvoiceCharger::charge(const ChargeOptions& o) const {
     if (o.invoice_id <= 0) throw InputError("payments.charge: invoice_id must be positive");
     if (o.idempotency_key.empty()) throw InputError("payments.charge: no idempotency key");
+    // One connection for every transaction of this charge (the gateway and the reconciler
+    // use their own).
+    auto conn = context_.connect();
     bool charge_again = false;
-    if (auto existing = resume_existing(o, charge_again); !existing.is_null()) return existing;
+    if (auto existing = resume_existing(*conn, o, charge_again); !existing.is_null()) return existing;
     if (!o.collection_day.empty() && !charge_again) {
-        if (auto earlier = attempt_of_day(o); !earlier.is_null()) return earlier;
+        if (auto earlier = attempt_of_day(*conn, o); !earlier.is_null()) return earlier;
     }
 
     // The invoice, what is due and where to charge it.
@@ -150,7 +154,6 @@ nlohmann::json InvoiceCharger::charge(const ChargeOptions& o) const {
     std::string number;
     std::string invoice_status;
     {
-        auto conn = context_.connect();
         pqxx::read_transaction tx(*conn);
         auto inv = tx.exec_params(
             "SELECT client_id, currency, status, total - credit_applied - amount_paid, "
@@ -177,7 +180,6 @@ nlohmann::json InvoiceCharger::charge(const ChargeOptions& o) const {
     std::string method_ref;
     std::string customer_ref;
     {
-        auto conn = context_.connect();
         pqxx::read_transaction tx(*conn);
         auto pm = tx.exec_params(
             "SELECT id, gateway_reference, coalesce(gateway_customer_reference, '') "
@@ -202,7 +204,6 @@ nlohmann::json InvoiceCharger::charge(const ChargeOptions& o) const {
     // Write-ahead: the intent is in PostgreSQL before any money can move.
     std::int64_t payment_id = 0;
     {
-        auto conn = context_.connect();
         pqxx::work tx(*conn);
         if (charge_again) {
             auto r = tx.exec_params1(
@@ -249,7 +250,6 @@ nlohmann::json InvoiceCharger::charge(const ChargeOptions& o) const {
         result.error = logging::redact(e.what());
     }
 
-    auto conn = context_.connect();
     pqxx::work tx(*conn);
     const std::string status = db_status(result.status);
     std::string error = result.error;

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <pqxx/connection>
 #include <string>
 
 #include "plugins/payments/payments_context.hpp"
@@ -51,9 +52,10 @@ public:
     nlohmann::json charge(const ChargeOptions& options) const;
 
 private:
-    nlohmann::json resume_existing(const ChargeOptions& options, bool& charge_again) const;
+    nlohmann::json resume_existing(pqxx::connection& db, const ChargeOptions& options,
+                                   bool& charge_again) const;
     /// The attempt already made for options.collection_day (another key), or null.
-    nlohmann::json attempt_of_day(const ChargeOptions& options) const;
+    nlohmann::json attempt_of_day(pqxx::connection& db, const ChargeOptions& options) const;
     const PaymentsContext& context_;
 };
 
