@@ -37,13 +37,17 @@ inline std::string shell(const std::string& command) {
     return r.out;
 }
 
-/// application/x-www-form-urlencoded as Twilio sends it (unreserved kept, the rest %XX).
-inline std::string twilio_form(const std::vector<std::pair<std::string, std::string>>& params) {
-    auto encode = [](const std::string& s) {
+/// application/x-www-form-urlencoded as Twilio sends it (unreserved kept, the rest %XX;
+/// with `space_as_plus`, a space as '+', which the server must decode too).
+inline std::string twilio_form(const std::vector<std::pair<std::string, std::string>>& params,
+                               bool space_as_plus = false) {
+    auto encode = [space_as_plus](const std::string& s) {
         std::string out;
         for (unsigned char c : s) {
             if (std::isalnum(c) || c == '-' || c == '_' || c == '.') {
                 out.push_back(static_cast<char>(c));
+            } else if (c == ' ' && space_as_plus) {
+                out.push_back('+');
             } else {
                 char buf[4];
                 std::snprintf(buf, sizeof buf, "%%%02X", c);
