@@ -4,6 +4,7 @@
 
 #include "engine/core/error.hpp"
 #include "engine/core/duration.hpp"
+#include "gateways/bank/bank_transfer_gateway.hpp"
 #include "gateways/paypal/paypal_gateway.hpp"
 #include "gateways/sandbox/sandbox_gateway.hpp"
 #include "gateways/stripe/stripe_gateway.hpp"
@@ -84,9 +85,30 @@ std::chrono::milliseconds duration_of(const nlohmann::json& section, const std::
 
 }  // namespace
 
+std::optional<BankTransferSettings> bank_transfer_settings(const nlohmann::json& settings,
+                                                          const std::string& database_url) {
+    if (!settings.is_object() || !settings.contains("bank_transfer")) return std::nullopt;
+    const auto& section = settings["bank_transfer"];
+    check_keys(section, "bank_transfer", {"output_dir", "initiating_party", "debtor_name",
+                                          "debtor_iban", "debtor_bic"});
+    auto text = [&](const char* key) {
+        return section.is_object() && section.contains(key) && section[key].is_string()
+                   ? section[key].get<std::string>()
+                   : std::string();
+    };
+    BankTransferSettings bank;
+    bank.database_url = database_url;
+    bank.output_dir = text("output_dir");
+    bank.initiating_party = text("initiating_party");
+    bank.debtor_name = text("debtor_name");
+    bank.debtor_iban = text("debtor_iban");
+    bank.debtor_bic = text("debtor_bic");
+    return bank;
+}
+
 void register_gateways(GatewayRegistry& registry, const nlohmann::json& settings,
                        const nlohmann::json& secrets, const std::string& database_url) {
-    check_keys(settings, "gateways", {"routing", "sandbox", "stripe", "paypal"});
+    check_keys(settings, "gateways", {"routing", "sandbox", "stripe", "paypal", "bank_transfer"});
     nlohmann::json sandbox = settings.value("sandbox", nlohmann::json::object());
     check_keys(sandbox, "sandbox", {"enabled"});
     if (sandbox.value("enabled", std::string("true")) != "false" && !database_url.empty()) {
@@ -120,6 +142,8 @@ void register_gateways(GatewayRegistry& registry, const nlohmann::json& settings
         }
         registry.add(std::make_unique<PayPalGateway>(paypal));
     }
+    if (auto bank = bank_transfer_settings(settings, database_url))
+        registry.add(std::make_unique<BankTransferGateway>(std::move(*bank)));
     auto routing = GatewayRouting::from_json(settings.value("routing", nlohmann::json()));
     if (!settings.contains("routing")) routing.set_default("sandbox");
     registry.set_routing(std::move(routing));

@@ -3,13 +3,19 @@
 
 #include "cli/commands/registry.hpp"
 #include "cli/table.hpp"
+#include "plugins/common/plugin_settings.hpp"
 
 namespace artistsaid::cli {
 namespace {
 
 int show(Context& ctx) {
+    // The step plugins' and gateways' settings come from the environment only (the config
+    // file does not reach them): listed after the engine's, secrets as set/unset.
+    const auto plugin_env = plugins::PluginEnvironment::from_process();
     if (ctx.json) {
-        ctx.out << ctx.config.to_json().dump(2) << '\n';
+        auto j = ctx.config.to_json();
+        j["plugins"] = plugins::PluginSettings::report_json(plugin_env);
+        ctx.out << j.dump(2) << '\n';
         return 0;
     }
     ctx.out << "config file: " << ctx.config.file().value_or("(none)") << "\n\n";
@@ -19,6 +25,11 @@ int show(Context& ctx) {
         table.add_row({e.key, shown.empty() ? "(unset)" : shown, std::string(to_string(e.source))});
     }
     table.print(ctx.out);
+    ctx.out << "\nplugin settings (environment only):\n\n";
+    Table plugin_table({"PLUGIN", "SETTING", "VALUE", "SOURCE"});
+    for (const auto& v : plugins::PluginSettings::report(plugin_env))
+        plugin_table.add_row({v.plugin, v.name, v.value.empty() ? "(unset)" : v.value, v.source});
+    plugin_table.print(ctx.out);
     return 0;
 }
 
@@ -29,6 +40,16 @@ int keys(Context& ctx) {
                        k.default_value.empty() ? "(unset)" : std::string(k.default_value),
                        std::string(k.description)});
     table.print(ctx.out);
+    ctx.out << "\nplugin settings (environment only; a secret NAME is ARTISTSAID_SECRET_NAME or "
+               "$CREDENTIALS_DIRECTORY/NAME):\n\n";
+    Table plugin_table({"PLUGIN", "SETTING", "DEFAULT", "DESCRIPTION"});
+    for (const auto& s : plugins::PluginSettings::all())
+        plugin_table.add_row({std::string(s.plugin),
+                              (s.kind == plugins::PluginSetting::Kind::kSecret ? "secret " : "") +
+                                  std::string(s.name),
+                              s.default_value.empty() ? "(unset)" : std::string(s.default_value),
+                              std::string(s.description)});
+    plugin_table.print(ctx.out);
     return 0;
 }
 
@@ -42,7 +63,8 @@ Command config_commands() {
     show_cmd.name = "show";
     show_cmd.summary =
         "Print every setting, its value (secrets redacted) and where it came from "
-        "(flag > env > file > default).";
+        "(flag > env > file > default); then the step plugins' and gateways' settings from "
+        "the environment (secrets only as set/unset).";
     show_cmd.run = show;
     Command keys_cmd;
     keys_cmd.name = "keys";

@@ -2,6 +2,8 @@
 // unknown or pending by looking them up at their gateway (never by charging again).
 // Run it from cron or a systemd timer (e.g. every 5 minutes), like `tick`.
 #include <cstdlib>
+#include <filesystem>
+#include <optional>
 #include <fstream>
 #include <sstream>
 #include <nlohmann/json.hpp>
@@ -12,11 +14,15 @@
 #include "engine/core/duration.hpp"
 #include "engine/core/error.hpp"
 #include "engine/runtime/run_engine.hpp"
+#include "gateways/bank/bank_payout_collector.hpp"
+#include "gateways/bank/bank_transfer_batcher.hpp"
 #include "gateways/bank/camt_statement_reader.hpp"
 #include "gateways/bank/statement_matcher.hpp"
 #include "gateways/gateway_setup.hpp"
 #include "gateways/reconcile/payment_reconciler.hpp"
+#include "plugins/billing/payment_recorder.hpp"
 #include "plugins/payments/reconciled_payment_settler.hpp"
+#include "engine/store/database.hpp"
 
 namespace artistsaid::cli {
 namespace {
@@ -86,6 +92,93 @@ nlohmann::json transaction_json(const gateways::StatementTransaction& t) {
             {"end_to_end_id", t.end_to_end_id}, {"remittance", t.remittance}};
 }
 
+// Records each matched incoming transfer as a payment of its invoice through the path every
+// payment takes (billing::PaymentRecorder: invoice paid, overpayment as credit, ledger). The
+// payment's key names the statement transaction, so importing a statement again records
+// nothing twice. Returns how many payments were recorded.
+int settle_invoices(const std::string& database_url, const gateways::StatementMatchReport& report) {
+    int recorded = 0;
+    auto conn = store::connect(database_url);
+    try {
+        pqxx::work tx(*conn);
+        for (const auto& m : report.matched) {
+            if (m.kind != "invoice" || m.already_settled) continue;
+            const auto& t = m.transaction;
+            std::string reference = t.entry_reference;
+            if (!t.end_to_end_id.empty() && t.end_to_end_id != "NOTPROVIDED")
+                reference += "/" + t.end_to_end_id;
+            auto payment = billing::PaymentRecorder::record_succeeded(
+                tx, m.id, t.amount.minor_units(), std::string(t.amount.currency().code()), "bank",
+                reference, "camt:" + t.account_iban + ":" + reference);
+            if (!payment.duplicate) ++recorded;
+        }
+        tx.commit();
+    } catch (const Error&) {
+        throw;
+    } catch (const std::exception&) {
+        store::throw_from_pqxx("settling invoices from a bank statement");
+    }
+    return recorded;
+}
+
+int payments_payout_file(Context& ctx) {
+    if (ctx.config.database_url().empty())
+        throw InputError("no database configured: set ARTISTSAID_DATABASE_URL or database_url");
+    if (!ctx.options.count("date"))
+        throw InputError("--date YYYY-MM-DD is required (the requested execution date)", ErrorCode::kUsage);
+    const std::string date = ctx.options["date"].as<std::string>();
+    if (!gateways::BankTransferBatcher::is_execution_date(date))
+        throw InputError("--date '" + date + "' is not a date (YYYY-MM-DD)", ErrorCode::kUsage);
+    std::optional<Currency> currency;
+    if (ctx.options.count("currency")) {
+        auto code = ctx.options["currency"].as<std::string>();
+        currency = Currency::find(code);
+        if (!currency) throw InputError("--currency '" + code + "' is not an ISO 4217 currency", ErrorCode::kUsage);
+    }
+    std::string file;
+    if (ctx.options.count("gateways")) {
+        file = ctx.options["gateways"].as<std::string>();
+    } else if (const char* env = std::getenv("ARTISTSAID_GATEWAYS_FILE"); env && *env) {
+        file = env;
+    }
+    if (file.empty())
+        throw InputError("no gateways configuration: pass --gateways FILE or set "
+                         "ARTISTSAID_GATEWAYS_FILE (it needs a bank_transfer section)");
+    auto bank = gateways::bank_transfer_settings(gateways::load_gateway_settings(file),
+                                                 ctx.config.database_url());
+    if (!bank) throw InputError("gateways: " + file + " has no bank_transfer section");
+    gateways::BankTransferGateway gateway(*bank);
+    // Refuses (exit 2, nothing written) before anything is handed over or written.
+    if (!std::filesystem::is_directory(bank->output_dir))
+        throw InputError("bank_transfer.output_dir " + bank->output_dir.string() + " is not a directory");
+    int handed = gateways::BankPayoutCollector(ctx.config.database_url()).collect(gateway, date, currency);
+    auto result = gateways::BankTransferBatcher(gateway).write_files(date, currency);
+    auto file_json = [](const gateways::BankTransferFile& f) {
+        return nlohmann::json{{"path", f.path.string()}, {"execution_date", f.execution_date},
+                              {"currency", std::string(f.control_sum.currency().code())},
+                              {"sequence", f.sequence}, {"count", f.count},
+                              {"control_sum", f.control_sum.format_amount()}};
+    };
+    if (ctx.json) {
+        auto written = nlohmann::json::array(), existing = nlohmann::json::array();
+        for (const auto& f : result.written) written.push_back(file_json(f));
+        for (const auto& f : result.existing) existing.push_back(file_json(f));
+        ctx.out << nlohmann::json{{"payouts_handed_over", handed}, {"written", written},
+                                  {"existing", existing}}
+                       .dump()
+                << '\n';
+        return 0;
+    }
+    for (const auto& f : result.written)
+        ctx.out << "wrote " << f.path.string() << ": " << f.count << " transfer(s), control sum "
+                << f.control_sum.to_string() << '\n';
+    for (const auto& f : result.existing)
+        ctx.out << "already written " << f.path.string() << ": " << f.count
+                << " transfer(s), control sum " << f.control_sum.to_string() << '\n';
+    if (result.written.empty()) ctx.out << "nothing new to file for " << date << '\n';
+    return 0;
+}
+
 int payments_import_statement(Context& ctx) {
     if (ctx.config.database_url().empty())
         throw InputError("no database configured: set ARTISTSAID_DATABASE_URL or database_url");
@@ -98,6 +191,7 @@ int payments_import_statement(Context& ctx) {
     gateways::StatementMatcher matcher(ctx.config.database_url());
     auto report = matcher.match(transactions);
     int paid = ctx.options.count("apply") ? matcher.mark_payouts_paid(report) : 0;
+    int settled = ctx.options.count("apply") ? settle_invoices(ctx.config.database_url(), report) : 0;
     if (ctx.json) {
         auto matched = nlohmann::json::array(), unmatched = nlohmann::json::array();
         for (const auto& m : report.matched) {
@@ -114,7 +208,8 @@ int payments_import_statement(Context& ctx) {
             unmatched.push_back(j);
         }
         ctx.out << nlohmann::json{{"matched", matched}, {"unmatched", unmatched},
-                                  {"not_booked", report.not_booked}, {"payouts_marked_paid", paid}}
+                                  {"not_booked", report.not_booked}, {"payouts_marked_paid", paid},
+                                  {"invoices_settled", settled}}
                        .dump()
                 << '\n';
         return 0;
@@ -137,7 +232,8 @@ int payments_import_statement(Context& ctx) {
     }
     ctx.out << report.matched.size() << " matched, " << report.unmatched.size()
             << " not matched, " << report.not_booked << " not booked";
-    if (ctx.options.count("apply")) ctx.out << "; " << paid << " payout(s) marked paid";
+    if (ctx.options.count("apply"))
+        ctx.out << "; " << paid << " payout(s) marked paid; " << settled << " invoice(s) settled";
     ctx.out << '\n';
     return 0;
 }
@@ -149,7 +245,7 @@ Command payments_commands() {
     group.name = "payments";
     group.summary =
         "Payments at the gateways: reconcile unknown and pending outcomes, import bank "
-        "statements.";
+        "statements, write bank payout files.";
     Command reconcile;
     reconcile.name = "reconcile";
     reconcile.summary =
@@ -174,10 +270,29 @@ Command payments_commands() {
     import_statement.args_usage = "FILE";
     import_statement.min_args = import_statement.max_args = 1;
     import_statement.add_options = [](po::options_description& d) {
-        d.add_options()("apply", "record the matched bank payouts as paid");
+        d.add_options()("apply",
+                        "record the matched bank payouts as paid and the matched incoming "
+                        "transfers as payments of their invoices");
     };
     import_statement.run = payments_import_statement;
-    group.children = {reconcile, import_statement};
+    Command payout_file;
+    payout_file.name = "payout-file";
+    payout_file.summary =
+        "Hand the due bank payouts (method bank, status pending, to the payee's account in "
+        "payee_bank_accounts) to the bank_transfer gateway and write every transfer not yet "
+        "filed into one pain.001 file per currency for the execution date; prints each file's "
+        "path, count and control sum. Running it again writes nothing new. Exit 2 (nothing "
+        "written) for a bad date, currency, IBAN or BIC.";
+    payout_file.add_options = [](po::options_description& d) {
+        d.add_options()("date", po::value<std::string>()->value_name("YYYY-MM-DD"),
+                        "requested execution date")(
+            "currency", po::value<std::string>()->value_name("CCY"), "only this currency")(
+            "gateways", po::value<std::string>()->value_name("FILE"),
+            "gateways configuration with a bank_transfer section (default: "
+            "$ARTISTSAID_GATEWAYS_FILE)");
+    };
+    payout_file.run = payments_payout_file;
+    group.children = {reconcile, import_statement, payout_file};
     return group;
 }
 

@@ -2,20 +2,36 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "engine/core/error.hpp"
 #include "engine/schedule/rfc3339.hpp"
 
 namespace artistsaid::http {
 
+HttpResponse PayPalWebhookVerifier::post(HttpRequest request) const {
+    request.method = "POST";
+    request.header("Accept", "application/json");
+    request.timeout = call_timeout_;
+    request.connect_timeout = std::min(request.connect_timeout, call_timeout_);
+    request.max_response_bytes = 1024 * 1024;
+    try {
+        return client_.send(request);
+    } catch (const InputError& e) {
+        // http.paypal_api_url is not a usable URL: PayPal cannot be asked.
+        throw UnavailableError(std::string("PayPal's API URL: ") + e.what());
+    }
+}
+
 std::string PayPalWebhookVerifier::access_token(bool renew) const {
     std::lock_guard lock(token_mutex_);
     if (!renew && !token_.empty() && std::chrono::steady_clock::now() < token_expires_)
         return token_;
-    auto response = client_.post(credentials_.api_url + "/v1/oauth2/token",
-                                 {"Content-Type: application/x-www-form-urlencoded",
-                                  "Accept: application/json"},
-                                 "grant_type=client_credentials",
-                                 credentials_.client_id + ":" + credentials_.client_secret);
+    HttpRequest request;
+    request.url = credentials_.api_url + "/v1/oauth2/token";
+    request.form({{"grant_type", "client_credentials"}})
+        .basic_auth(credentials_.client_id, credentials_.client_secret);
+    auto response = post(std::move(request));
     auto body = nlohmann::json::parse(response.body, nullptr, false);
     if (response.status != 200 || !body.is_object() || !body.contains("access_token") ||
         !body["access_token"].is_string()) {
@@ -62,14 +78,14 @@ WebhookEvent PayPalWebhookVerifier::verify(const Request& request, const std::st
                              ",\"transmission_time\":" + nlohmann::json(time).dump() +
                              ",\"webhook_id\":" + nlohmann::json(credentials_.webhook_id).dump() +
                              ",\"webhook_event\":" + request.body() + "}";
-    OutboundResponse response;
+    HttpResponse response;
     try {
         for (int attempt = 0; attempt < 2; ++attempt) {
-            response = client_.post(
-                credentials_.api_url + "/v1/notifications/verify-webhook-signature",
-                {"Content-Type: application/json", "Accept: application/json",
-                 "Authorization: Bearer " + access_token(attempt > 0)},
-                call);
+            HttpRequest request;
+            request.url = credentials_.api_url + "/v1/notifications/verify-webhook-signature";
+            request.header("Content-Type", "application/json").bearer(access_token(attempt > 0));
+            request.body = call;
+            response = post(std::move(request));
             if (response.status != 401) break;  // an expired token: renew it once
         }
     } catch (const UnavailableError& e) {

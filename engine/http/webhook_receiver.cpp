@@ -7,6 +7,7 @@
 #include "engine/core/error.hpp"
 #include "engine/core/id.hpp"
 #include "engine/http/http_session.hpp"
+#include "engine/http/sms_status_recorder.hpp"
 #include "engine/store/database.hpp"
 
 namespace artistsaid::http {
@@ -99,6 +100,15 @@ Response WebhookReceiver::receive(const Request& request, const std::string& hoo
 }
 
 nlohmann::json WebhookReceiver::process(pqxx::connection& pg, const Stored& event) {
+    // A Twilio message status callback first moves its message's row in sms_messages, so
+    // the runs it starts see the new status. Applying it again (the sweeper finishing an
+    // interrupted event) changes nothing: statuses never move backwards.
+    std::optional<SmsStatusRecorder::Outcome> sms;
+    if (event.provider == "twilio") {
+        pqxx::work tx(pg);
+        sms = SmsStatusRecorder::apply(tx, event.payload);
+        tx.commit();
+    }
     nlohmann::json runs = nlohmann::json::array();
     std::vector<std::string> errors;
     auto directory = workflows_();
@@ -145,6 +155,7 @@ nlohmann::json WebhookReceiver::process(pqxx::connection& pg, const Stored& even
                     error);
     tx.commit();
     nlohmann::json out = {{"runs", runs}, {"resumed", resumed}};
+    if (sms && *sms != SmsStatusRecorder::Outcome::kNotAStatus) out["sms"] = to_string(*sms);
     if (!errors.empty()) out["errors"] = errors;
     return out;
 }

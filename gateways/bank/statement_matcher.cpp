@@ -66,7 +66,26 @@ StatementMatchReport StatementMatcher::match(
                                 "WHERE method = 'bank' AND ") + kEndToEndSql + " = $1",
                     t.end_to_end_id);
                 if (rows.empty()) {
-                    unmatched("no bank payout has EndToEndId " + t.end_to_end_id);
+                    // A transfer of the bank gateway that no payouts row stands for.
+                    auto transfers = tx.exec_params(
+                        "SELECT id, amount, currency, idempotency_key, status FROM bank_transfers "
+                        "WHERE end_to_end_id = $1",
+                        t.end_to_end_id);
+                    if (transfers.empty()) {
+                        unmatched("no bank payout has EndToEndId " + t.end_to_end_id);
+                        continue;
+                    }
+                    const auto& bt = transfers[0];
+                    Money booked_for(bt["amount"].as<std::int64_t>(),
+                                     Currency::from_code(bt["currency"].as<std::string>()));
+                    if (booked_for != t.amount) {
+                        unmatched("bank transfer " + bt["id"].as<std::string>() + " is " +
+                                  booked_for.to_string() + ", the bank booked " + t.amount.to_string());
+                        continue;
+                    }
+                    report.matched.push_back({t, "bank_transfer", bt["id"].as<long long>(),
+                                              bt["idempotency_key"].as<std::string>(),
+                                              bt["status"].as<std::string>() == "booked"});
                     continue;
                 }
                 Money expected(rows[0]["amount"].as<std::int64_t>(),
@@ -139,6 +158,15 @@ int StatementMatcher::mark_payouts_paid(const StatementMatchReport& report) cons
     try {
         pqxx::work tx(*conn);
         for (const auto& m : report.matched) {
+            if (m.kind == "payout" || m.kind == "bank_transfer") {
+                // The bank gateway's own record: its lookup() now answers succeeded.
+                auto booked = tx.exec_params(
+                    "UPDATE bank_transfers SET status = 'booked', booked_at = now(), "
+                    "entry_reference = $2 WHERE end_to_end_id = $1 AND status = 'pending' "
+                    "RETURNING id",
+                    m.transaction.end_to_end_id, m.transaction.entry_reference);
+                if (m.kind == "bank_transfer") changed += static_cast<int>(booked.size());
+            }
             if (m.kind != "payout" || m.already_settled) continue;
             auto rows = tx.exec_params(
                 "UPDATE payouts SET status = 'paid', paid_at = now(), updated_at = now(), "

@@ -11,8 +11,8 @@ namespace artistsaid::gateways {
 
 struct StatementMatch {
     StatementTransaction transaction;
-    std::string kind;             // "invoice" or "payout"
-    long long id = 0;             // invoices.id or payouts.id
+    std::string kind;             // "invoice", "payout" or "bank_transfer"
+    long long id = 0;             // invoices.id, payouts.id or bank_transfers.id
     std::string reference;        // the invoice number or the payout's idempotency key
     bool already_settled = false; // the invoice is paid / the payout is paid already
 };
@@ -30,7 +30,8 @@ struct StatementMatchReport {
 
 /// Rules, for booked transactions only:
 ///   DBIT: the payout (method bank) whose EndToEndId — Pain001Writer::end_to_end_id of its
-///         idempotency key — is the transaction's, with the same amount and currency.
+///         idempotency key — is the transaction's, with the same amount and currency; else
+///         the bank gateway's transfer (bank_transfers) with that EndToEndId and amount.
 ///   CRDT: the one unpaid invoice whose number appears, as a whole word, in the remittance
 ///         information or the EndToEndId, with exactly its open amount (total - paid - credit)
 ///         in its currency. Partial payments, overpayments, two invoices named, reversals:
@@ -44,8 +45,9 @@ public:
 
     StatementMatchReport match(const std::vector<StatementTransaction>& transactions) const;
 
-    /// Sets the matched, not yet settled payouts to paid (one transaction; a payout already
-    /// paid is left alone). Returns how many changed.
+    /// Sets the matched, not yet settled payouts to paid and their bank_transfers rows (and
+    /// matched bank transfers without a payout) to booked, in one transaction; what is paid
+    /// or booked already is left alone. Returns how many payouts and transfers changed.
     int mark_payouts_paid(const StatementMatchReport& report) const;
 
 private:

@@ -78,6 +78,13 @@ runtime::StepResult SmsSendStep::run(const runtime::StepCall& call) {
     if (!service.empty() && (service.size() != 34 || service.rfind("MG", 0) != 0))
         in.fail("messaging_service_sid", "must be MG followed by 32 characters");
     std::string callback = in.string_or("status_callback", env_.get_or("ARTISTSAID_TWILIO_STATUS_CALLBACK", ""));
+    if (callback.empty()) {
+        // The public URL `artistsaid serve` is reached at (the one it checks Twilio's
+        // signatures against): callbacks go to its Twilio webhook door.
+        std::string public_url = env_.get_or("ARTISTSAID_HTTP_PUBLIC_URL", "");
+        while (!public_url.empty() && public_url.back() == '/') public_url.pop_back();
+        if (!public_url.empty()) callback = public_url + "/hooks/twilio";
+    }
     if (!callback.empty() && callback.rfind("https://", 0) != 0 && callback.rfind("http://", 0) != 0)
         in.fail("status_callback", "must be an http(s) URL");
 

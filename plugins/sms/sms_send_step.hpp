@@ -8,12 +8,15 @@
 // a key already sent returns the recorded SID without sending. A request whose outcome is
 // unknown (timeout, lost response, a 5xx other than 503) is recorded as unknown and not
 // resent. The status-callback webhook (/hooks/twilio, the HTTP server's) updates
-// sms_messages.status by provider_sid.
+// sms_messages.status, error_code and status_updated_at by provider_sid, never backwards
+// (engine/http/sms_status_recorder.hpp).
+// StatusCallback is the step's `status_callback`, else ARTISTSAID_TWILIO_STATUS_CALLBACK,
+// else ARTISTSAID_HTTP_PUBLIC_URL + "/hooks/twilio" (the server's public URL), else none.
 //
 // Settings: ARTISTSAID_TWILIO_BASE_URL (default https://api.twilio.com), the secrets
 // TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN, defaults ARTISTSAID_TWILIO_FROM,
 // ARTISTSAID_TWILIO_MESSAGING_SERVICE_SID, ARTISTSAID_TWILIO_STATUS_CALLBACK;
-// ARTISTSAID_DATABASE_URL.
+// ARTISTSAID_HTTP_PUBLIC_URL; ARTISTSAID_DATABASE_URL.
 // Thread-safety: run() may be called concurrently.
 #pragma once
 

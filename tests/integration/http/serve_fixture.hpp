@@ -5,6 +5,7 @@
 
 #include <doctest/doctest.h>
 
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -20,6 +21,7 @@
 #include "tests/support/child_process.hpp"
 #include "tests/support/cli_runner.hpp"
 #include "tests/support/redis_guard.hpp"
+#include "tests/support/shell.hpp"
 #include "tests/support/temp_database.hpp"
 #include "tests/support/test_env.hpp"
 
@@ -29,17 +31,34 @@ namespace fs = std::filesystem;
 
 /// Runs a shell command and returns its stdout (fails the test on a non-zero exit).
 inline std::string shell(const std::string& command) {
-    std::FILE* p = ::popen(command.c_str(), "r");
-    REQUIRE(p != nullptr);
-    std::string out;
-    char buf[4096];
-    std::size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-    int rc = ::pclose(p);
+    auto r = run_shell(command);
     INFO("command: " << command);
-    REQUIRE(rc == 0);
-    while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
-    return out;
+    REQUIRE(r.status == 0);
+    return r.out;
+}
+
+/// application/x-www-form-urlencoded as Twilio sends it (unreserved kept, the rest %XX;
+/// with `space_as_plus`, a space as '+', which the server must decode too).
+inline std::string twilio_form(const std::vector<std::pair<std::string, std::string>>& params,
+                               bool space_as_plus = false) {
+    auto encode = [space_as_plus](const std::string& s) {
+        std::string out;
+        for (unsigned char c : s) {
+            if (std::isalnum(c) || c == '-' || c == '_' || c == '.') {
+                out.push_back(static_cast<char>(c));
+            } else if (c == ' ' && space_as_plus) {
+                out.push_back('+');
+            } else {
+                char buf[4];
+                std::snprintf(buf, sizeof buf, "%%%02X", c);
+                out += buf;
+            }
+        }
+        return out;
+    };
+    std::string body;
+    for (const auto& [k, v] : params) body += (body.empty() ? "" : "&") + encode(k) + "=" + encode(v);
+    return body;
 }
 
 /// HMAC of `data` under `key` computed by `openssl dgst`: hex, or base64 with `base64`.

@@ -186,21 +186,7 @@ TEST_CASE("Webhooks.Twilio.SignatureOverUrlAndSortedParameters") {
     const std::vector<std::pair<std::string, std::string>> params = {
         {"To", "+15557654321"}, {"MessageSid", "SM0001"}, {"From", "+15551234567"},
         {"MessageStatus", "delivered"}, {"Body", "hello world & more"}};
-    auto encode = [](const std::string& s) {
-        std::string out;
-        for (unsigned char c : s) {
-            if (std::isalnum(c) || c == '-' || c == '_' || c == '.') out.push_back(static_cast<char>(c));
-            else if (c == ' ') out.push_back('+');
-            else {
-                char buf[4];
-                std::snprintf(buf, sizeof buf, "%%%02X", c);
-                out += buf;
-            }
-        }
-        return out;
-    };
-    std::string form;
-    for (const auto& [k, v] : params) form += (form.empty() ? "" : "&") + encode(k) + "=" + encode(v);
+    const std::string form = test::twilio_form(params, true);
     auto sorted = params;
     std::sort(sorted.begin(), sorted.end());
     std::string data = kPublicUrl + "/hooks/twilio";

@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "tests/support/cli_runner.hpp"
@@ -51,4 +52,55 @@ TEST_CASE("PluginsCli.ValidateChecksPluginInputs") {
     auto all = r.out + r.err;
     CHECK(all.find("too") != std::string::npos);
     std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("PluginsCli.ConfigShowListsPluginSettingsWithSecretsRedacted") {
+    auto creds = std::filesystem::temp_directory_path() / test::unique_name("creds");
+    std::filesystem::create_directories(creds);
+    std::ofstream(creds / "S3_SECRET_ACCESS_KEY") << "s3-Secret-From-Credentials-77\n";
+    test::CliOptions opts;
+    opts.env = {{"ARTISTSAID_SMTP_URL", "smtp://mailer:SmtpUrlPassw0rd@mail.example.test:587"},
+                {"ARTISTSAID_SECRET_SMTP_PASSWORD", "Smtp-Secret-Value-1"},
+                {"ARTISTSAID_SECRET_TWILIO_AUTH_TOKEN", "twilio-Token-Value-2"},
+                {"ARTISTSAID_SECRET_STRIPE_API_KEY", "sk_test_Stripe-Value-3"},
+                {"ARTISTSAID_TWILIO_FROM", "+15005550006"},
+                {"ARTISTSAID_STORAGE_BACKEND", "s3"},
+                {"ARTISTSAID_EXEC_DIR", "/opt/artistsaid/exec"},
+                {"CREDENTIALS_DIRECTORY", creds.string()}};
+    const std::vector<std::string> secrets = {"SmtpUrlPassw0rd", "Smtp-Secret-Value-1",
+                                              "twilio-Token-Value-2", "sk_test_Stripe-Value-3",
+                                              "s3-Secret-From-Credentials-77"};
+
+    auto r = test::run_cli({"config", "show"}, opts);
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    for (const auto& s : secrets) {
+        CHECK_MESSAGE(r.out.find(s) == std::string::npos, s);
+        CHECK_MESSAGE(r.err.find(s) == std::string::npos, s);
+    }
+    CHECK(r.out.find("smtp://mailer:***@mail.example.test:587") != std::string::npos);
+    CHECK(r.out.find("+15005550006") != std::string::npos);
+    CHECK(r.out.find("/opt/artistsaid/exec") != std::string::npos);
+
+    auto j = test::run_cli({"config", "show", "--json"}, opts);
+    REQUIRE_MESSAGE(j.exit_code == 0, j.err);
+    for (const auto& s : secrets) CHECK_MESSAGE(j.out.find(s) == std::string::npos, s);
+    std::map<std::string, std::pair<std::string, std::string>> plugin;
+    const auto doc = nlohmann::json::parse(j.out);
+    for (const auto& p : doc["plugins"])
+        plugin[p["name"].get<std::string>()] = {p["value"].get<std::string>(), p["source"].get<std::string>()};
+    REQUIRE(plugin.size() >= 25);
+    CHECK(plugin["ARTISTSAID_SMTP_URL"] ==
+          std::make_pair(std::string("smtp://mailer:***@mail.example.test:587"), std::string("env")));
+    CHECK(plugin["secret SMTP_PASSWORD"] == std::make_pair(std::string("***"), std::string("env")));
+    CHECK(plugin["secret S3_SECRET_ACCESS_KEY"] ==
+          std::make_pair(std::string("***"), std::string("credentials")));
+    CHECK(plugin["secret PAYPAL_CLIENT_SECRET"] == std::make_pair(std::string(""), std::string("unset")));
+    CHECK(plugin["ARTISTSAID_STORAGE_BACKEND"] == std::make_pair(std::string("s3"), std::string("env")));
+    CHECK(plugin["ARTISTSAID_S3_REGION"] == std::make_pair(std::string("us-east-1"), std::string("default")));
+
+    auto keys = test::run_cli({"config", "keys"}, opts);
+    REQUIRE(keys.exit_code == 0);
+    CHECK(keys.out.find("ARTISTSAID_TWILIO_STATUS_CALLBACK") != std::string::npos);
+    CHECK(keys.out.find("secret TWILIO_AUTH_TOKEN") != std::string::npos);
+    std::filesystem::remove_all(creds);
 }
