@@ -263,12 +263,14 @@ nlohmann::json run_workflow_bench(const WorkflowBenchOptions& o) {
         throw InputError("--concurrency must be 1..1024");
     if (o.max_parallel < 1 || o.max_parallel > 10'000)
         throw InputError("--max-parallel must be 1..10000");
+    if (o.starters < 1 || o.starters > 256) throw InputError("--starters must be 1..256");
 
     BenchDatabase database(o.database_url, o.migrations_dir, "aa_bench_", "bench workflow");
     const std::string prefix = "bench-wf-" + new_id().substr(24);
     nlohmann::json out;
     out["cores"] = std::thread::hardware_concurrency();
     out["concurrency"] = o.concurrency;
+    out["starters"] = o.starters;
     out["prefix"] = prefix;
     try {
         runtime::StepRegistry steps;
