@@ -9,8 +9,9 @@
 // one batch's commit overlaps the next one's work.
 //
 // Guarantee: submit() returns only after the batch that held the entry finished, i.e.
-// after its commit (or its failure, recorded in the entry by run_batch). run_batch must
-// not throw: it records each entry's outcome in the entry.
+// after its commit (or its failure, recorded in the entry by run_batch). run_batch should
+// record each entry's outcome in the entry; if it throws all the same, every caller of that
+// batch gets the exception (no caller is left waiting, none returns as if it succeeded).
 //
 // Thread-safety: submit() may be called from any number of threads.
 #pragma once
@@ -19,6 +20,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
+#include <exception>
 #include <mutex>
 #include <utility>
 #include <vector>
@@ -37,11 +39,15 @@ public:
     /// the leader's thread — this thread or another caller's, whichever leads.
     template <typename RunBatch>
     void submit(Entry& entry, RunBatch&& run_batch) {
-        Slot slot{&entry, false};
+        Slot slot;
+        slot.entry = &entry;
         std::unique_lock lock(mutex_);
         waiting_.push_back(&slot);
         for (;;) {
-            if (slot.done) return;
+            if (slot.done) {
+                if (slot.error) std::rethrow_exception(slot.error);
+                return;
+            }
             // Lead when a slot is free and this entry has not been taken by a leader yet.
             if (leaders_ < max_leaders_ && !slot.taken) {
                 ++leaders_;
@@ -55,9 +61,17 @@ public:
                 std::vector<Entry*> entries;
                 entries.reserve(batch.size());
                 for (Slot* s : batch) entries.push_back(s->entry);
-                run_batch(entries);
+                std::exception_ptr error;
+                try {
+                    run_batch(entries);
+                } catch (...) {
+                    error = std::current_exception();
+                }
                 lock.lock();
-                for (Slot* s : batch) s->done = true;
+                for (Slot* s : batch) {
+                    s->error = error;
+                    s->done = true;
+                }
                 --leaders_;
                 ++batches_;
                 entries_ += batch.size();
@@ -78,9 +92,10 @@ public:
 
 private:
     struct Slot {
-        Entry* entry;
-        bool done;
+        Entry* entry = nullptr;
+        bool done = false;
         bool taken = false;
+        std::exception_ptr error;
     };
     const size_t max_batch_;
     const int max_leaders_;
