@@ -231,7 +231,9 @@ nlohmann::json throughput_phase(runtime::RunEngine& engine, pqxx::connection& db
                                 const workflow::WorkflowDefinition& definition, int runs,
                                 int starters) {
     auto t = Clock::now();
+    const auto batches_before = engine.start_batches();
     start_runs(engine, definition, nlohmann::json::object(), runs, starters);
+    const auto batches_after = engine.start_batches();
     double start_seconds = std::chrono::duration<double>(Clock::now() - t).count();
     double seconds = wait_for_runs(db, definition.name, runs, std::chrono::minutes(15));
     // Each run's latency (created → finished): small when starting runs is the bound,
@@ -247,6 +249,8 @@ nlohmann::json throughput_phase(runtime::RunEngine& engine, pqxx::connection& db
             {"start_seconds", start_seconds},
             {"latency_p50_ms", latency[0].as<double>()},
             {"latency_max_ms", latency[1].as<double>()},
+            // Group commit: transactions that started these runs (the rest shared one).
+            {"start_transactions", batches_after.first - batches_before.first},
             {"runs_per_s", seconds > 0 ? static_cast<long long>(runs / seconds) : 0}};
 }
 
@@ -259,12 +263,14 @@ nlohmann::json run_workflow_bench(const WorkflowBenchOptions& o) {
         throw InputError("--concurrency must be 1..1024");
     if (o.max_parallel < 1 || o.max_parallel > 10'000)
         throw InputError("--max-parallel must be 1..10000");
+    if (o.starters < 1 || o.starters > 256) throw InputError("--starters must be 1..256");
 
     BenchDatabase database(o.database_url, o.migrations_dir, "aa_bench_", "bench workflow");
     const std::string prefix = "bench-wf-" + new_id().substr(24);
     nlohmann::json out;
     out["cores"] = std::thread::hardware_concurrency();
     out["concurrency"] = o.concurrency;
+    out["starters"] = o.starters;
     out["prefix"] = prefix;
     try {
         runtime::StepRegistry steps;
@@ -293,6 +299,7 @@ nlohmann::json run_workflow_bench(const WorkflowBenchOptions& o) {
             out["linear5_start_seconds"] = linear["start_seconds"];
             out["linear5_latency_p50_ms"] = linear["latency_p50_ms"];
             out["linear5_latency_max_ms"] = linear["latency_max_ms"];
+            out["linear5_start_transactions"] = linear["start_transactions"];
             out["linear5_steps_per_s"] = linear["runs_per_s"].get<long long>() * 5;
             // 1b. The same with `noop` steps: every step a queue job (claim, job, record).
             auto queued = throughput_phase(engine, db, compile(catalog, kLinear5Queued), o.runs,

@@ -49,6 +49,7 @@ int bench_workflow(Context& ctx) {
     if (ctx.options.count("items")) o.items = ctx.options["items"].as<long long>();
     if (ctx.options.count("concurrency")) o.concurrency = ctx.options["concurrency"].as<int>();
     if (ctx.options.count("max-parallel")) o.max_parallel = ctx.options["max-parallel"].as<int>();
+    if (ctx.options.count("starters")) o.starters = ctx.options["starters"].as<int>();
     auto result = bench::run_workflow_bench(o);
     if (ctx.json) {
         ctx.out << result.dump() << '\n';
@@ -111,7 +112,9 @@ Command bench_commands() {
             "items", po::value<long long>()->value_name("N"),
             "items of the for_each phase (1000000; 0 skips it)")(
             "concurrency", po::value<int>()->value_name("C"), "of the worker process (8)")(
-            "max-parallel", po::value<int>()->value_name("M"), "of the for_each phase (64)");
+            "max-parallel", po::value<int>()->value_name("M"), "of the for_each phase (64)")(
+            "starters", po::value<int>()->value_name("S"),
+            "threads starting runs at once (4); concurrent starts share commits");
     };
     w.run = bench_workflow;
     Command b;

@@ -14,8 +14,10 @@
 #include "engine/core/id.hpp"
 #include "engine/core/logging.hpp"
 #include "engine/queue/redis_queue.hpp"
+#include "engine/runtime/buffered_writes.hpp"
 #include "engine/runtime/run_engine_detail.hpp"
 #include "engine/store/database.hpp"
+#include "engine/store/run_write_buffer.hpp"
 #include "engine/workflow/dag.hpp"
 #include "engine/workflow/eval_context.hpp"
 #include "engine/workflow/input_resolver.hpp"
@@ -186,11 +188,16 @@ RunEngine::Jobs RunEngine::start_in(pqxx::work& tx, const workflow::WorkflowDefi
         row.idempotency_key = run.id + ":" + s.id;
         steps.push_back(std::move(row));
     }
-    store::RunStore::insert_run_with_steps(
-        tx, run, steps, run.status == "pending" ? "run.pending" : "run.started",
-        {{"workflow", run.workflow_name},
-         {"version", run.workflow_version},
-         {"trigger", run.trigger_kind}});
+    const std::string first_event = run.status == "pending" ? "run.pending" : "run.started";
+    const nlohmann::json first_payload = {{"workflow", run.workflow_name},
+                                          {"version", run.workflow_version},
+                                          {"trigger", run.trigger_kind}};
+    // A run started with its inline steps is kept in the thread's write buffer, when there
+    // is one, and written once in its final state (flushed before anything reads it).
+    if (updates != nullptr && BufferedWrites::current() != nullptr)
+        BufferedWrites::current()->add_run(run, steps, first_event, first_payload);
+    else
+        store::RunStore::insert_run_with_steps(tx, run, steps, first_event, first_payload);
     // Register the definition version (first run of a version records its YAML). Once per
     // process and version: concurrent starts inserting the same key would wait for each
     // other's commit.
@@ -217,8 +224,8 @@ RunEngine::Jobs RunEngine::start_in(pqxx::work& tx, const workflow::WorkflowDefi
                       *updates);
 }
 
-StartedRun RunEngine::start(const workflow::WorkflowDefinition& definition,
-                            const StartRequest& request) {
+RunEngine::PendingStart RunEngine::prepare_start(const workflow::WorkflowDefinition& definition,
+                                                 const StartRequest& request) const {
     if (!definition.on.command && (request.trigger_kind == "cli" || request.trigger_kind == "api"))
         throw InputError("workflow " + definition.name +
                          " cannot be started by hand (on: command: false)");
@@ -226,44 +233,154 @@ StartedRun RunEngine::start(const workflow::WorkflowDefinition& definition,
     context.env = &options_.env;
     nlohmann::json inputs = workflow::InputResolver(definition).resolve(request.inputs, context);
 
-    store::RunRow run;
-    run.inputs = inputs;
-    run.trigger_kind = request.trigger_kind;
-    run.trigger_ref = request.trigger_ref;
-    run.dedupe_key = request.dedupe_key;
-    if (definition.concurrency) run.concurrency_key = render_concurrency_key(definition, inputs, options_.env);
+    PendingStart p;
+    p.definition = &definition;
+    p.run.inputs = inputs;
+    p.run.trigger_kind = request.trigger_kind;
+    p.run.trigger_ref = request.trigger_ref;
+    p.run.dedupe_key = request.dedupe_key;
+    if (definition.concurrency)
+        p.run.concurrency_key = render_concurrency_key(definition, inputs, options_.env);
+    // The id is drawn now, so a start repeated alone after its batch failed (or whose
+    // commit outcome is unknown) cannot create a second run: it would collide.
+    p.run.id = new_id();
+    p.original = p.run;
+    return p;
+}
 
-    auto& c = connections();
-    Jobs jobs;
-    std::vector<nlohmann::json> updates;
-    try {
-        pqxx::work tx(*c.pg);
-        if (!request.dedupe_key.empty()) {
-            if (auto existing = store::RunStore::find_by_dedupe_key(tx, request.dedupe_key))
-                return StartedRun{*existing, true, false};
+StartedRun RunEngine::start(const workflow::WorkflowDefinition& definition,
+                            const StartRequest& request) {
+    PendingStart p = prepare_start(definition, request);
+    if (may_group(p))
+        starts_.submit(p, [this](const std::vector<PendingStart*>& batch) { start_batch(batch); });
+    else
+        start_alone(p);
+    if (p.error) std::rethrow_exception(p.error);
+    return acknowledge(p);
+}
+
+std::vector<StartOutcome> RunEngine::start_all(const std::vector<StartCall>& calls) {
+    std::vector<StartOutcome> out(calls.size());
+    std::vector<PendingStart> pending(calls.size());
+    std::vector<PendingStart*> batch;
+    for (size_t i = 0; i < calls.size(); ++i) {
+        try {
+            if (calls[i].definition == nullptr) throw InputError("start_all: a call without a workflow");
+            pending[i] = prepare_start(*calls[i].definition, calls[i].request);
+        } catch (...) {
+            out[i].error = std::current_exception();
+            continue;
         }
-        jobs = start_in(tx, definition, run, &updates);
-        tx.commit();
-        std::lock_guard lock(definitions_mutex_);
-        registered_versions_.insert(definition.name + "@" + std::to_string(definition.version));
-    } catch (const pqxx::unique_violation&) {
-        // Two starts with one dedupe key raced: the other one won.
-        pqxx::read_transaction tx(*c.pg);
-        if (auto existing = store::RunStore::find_by_dedupe_key(tx, request.dedupe_key))
-            return StartedRun{*existing, true, false};
-        throw;
-    } catch (const Error&) {
-        throw;
-    } catch (const std::exception&) {
-        c.pg.reset();
-        store::throw_from_pqxx("starting a run of " + definition.name);
+        if (may_group(pending[i]))
+            batch.push_back(&pending[i]);
+        else
+            start_alone(pending[i]);
     }
-    nlohmann::json started = {{"kind", run.status == "pending" ? "run.pending" : "run.started"},
-                              {"workflow", run.workflow_name}};
-    updates.insert(updates.begin(), std::move(started));
-    publish_all(run.id, updates);
-    enqueue(run.id, jobs);
-    return StartedRun{run.id, false, run.status == "pending"};
+    if (!batch.empty()) start_batch(batch);
+    for (size_t i = 0; i < calls.size(); ++i) {
+        if (out[i].error) continue;
+        if (pending[i].error) {
+            out[i].error = pending[i].error;
+            continue;
+        }
+        out[i].run = acknowledge(pending[i]);
+    }
+    return out;
+}
+
+void RunEngine::start_batch(const std::vector<PendingStart*>& batch) {
+    if (batch.size() == 1) {
+        start_alone(*batch.front());
+        return;
+    }
+    auto& c = connections();
+    try {
+        store::RunWriteBuffer buffer;
+        BufferedWrites scope(buffer);
+        pqxx::work tx(*c.pg);
+        for (PendingStart* p : batch) p->jobs = start_in(tx, *p->definition, p->run, &p->updates);
+        flush_writes(tx);
+        tx.commit();
+    } catch (const pqxx::in_doubt_error&) {
+        // The commit may or may not have happened: repeating the starts could not create
+        // duplicates (their ids are fixed) but would report them as failed; say so.
+        c.pg.reset();
+        std::exception_ptr error;
+        try {
+            store::throw_from_pqxx("starting " + std::to_string(batch.size()) + " runs");
+        } catch (...) {
+            error = std::current_exception();
+        }
+        for (PendingStart* p : batch) p->error = error;
+        return;
+    } catch (const std::exception& e) {
+        // One bad start must not fail the others: each goes again in its own transaction,
+        // where only the bad one fails.
+        spdlog::debug("a batch of {} starts failed ({}); starting them one by one",
+                      batch.size(), e.what());
+        if (dynamic_cast<const pqxx::broken_connection*>(&e) != nullptr) c.pg.reset();
+        for (PendingStart* p : batch) {
+            p->run = p->original;
+            p->jobs.clear();
+            p->updates.clear();
+            start_alone(*p);
+        }
+        return;
+    }
+    std::lock_guard lock(definitions_mutex_);
+    for (PendingStart* p : batch)
+        registered_versions_.insert(p->definition->name + "@" +
+                                    std::to_string(p->definition->version));
+}
+
+void RunEngine::start_alone(PendingStart& p) {
+    const workflow::WorkflowDefinition& definition = *p.definition;
+    auto& c = connections();
+    try {
+        try {
+            store::RunWriteBuffer buffer;
+            BufferedWrites scope(buffer);
+            pqxx::work tx(*c.pg);
+            if (!p.run.dedupe_key.empty()) {
+                if (auto existing = store::RunStore::find_by_dedupe_key(tx, p.run.dedupe_key)) {
+                    p.existing = *existing;
+                    return;
+                }
+            }
+            p.jobs = start_in(tx, definition, p.run, &p.updates);
+            flush_writes(tx);
+            tx.commit();
+            std::lock_guard lock(definitions_mutex_);
+            registered_versions_.insert(definition.name + "@" + std::to_string(definition.version));
+        } catch (const pqxx::unique_violation&) {
+            if (!p.run.dedupe_key.empty()) {
+                // Two starts with one dedupe key raced: the other one won.
+                pqxx::read_transaction tx(*c.pg);
+                if (auto existing = store::RunStore::find_by_dedupe_key(tx, p.run.dedupe_key)) {
+                    p.existing = *existing;
+                    return;
+                }
+            }
+            store::throw_from_pqxx("starting a run of " + definition.name);
+        } catch (const Error&) {
+            throw;
+        } catch (const std::exception&) {
+            c.pg.reset();
+            store::throw_from_pqxx("starting a run of " + definition.name);
+        }
+    } catch (...) {
+        p.error = std::current_exception();
+    }
+}
+
+StartedRun RunEngine::acknowledge(PendingStart& p) {
+    if (p.existing) return StartedRun{*p.existing, true, false};
+    nlohmann::json started = {{"kind", p.run.status == "pending" ? "run.pending" : "run.started"},
+                              {"workflow", p.run.workflow_name}};
+    p.updates.insert(p.updates.begin(), std::move(started));
+    publish_all(p.run.id, p.updates);
+    enqueue(p.run.id, p.jobs);
+    return StartedRun{p.run.id, false, p.run.status == "pending"};
 }
 
 // --- running steps ---------------------------------------------------------------------
@@ -327,6 +444,7 @@ RunEngine::Claim RunEngine::prepare(pqxx::work& tx, const store::RunRow& run, co
     if (target.role == StepRole::kCompensation) {
         // The compensation reads the undone step's own outputs (an item's, per item).
         if (item >= 0) {
+            flush_writes(tx);
             auto original = store::RunStore::find_step(tx, run.id, target.step->id, item);
             if (original) {
                 item_json = original->item;
@@ -419,7 +537,7 @@ RunEngine::Jobs RunEngine::run_inline(pqxx::work& tx, store::RunRow& run,
             row.status = "retrying";
             row.error = logging::redact(result.error);
             row.next_attempt_ms = to_ms(at);
-            store::RunStore::record_step(
+            detail::record_step(
                 tx, row,
                 {{{"kind", "step.started"}, {"payload", {{"step", step_id}, {"attempt", row.attempt}}}},
                  {{"kind", "step.retrying"},
@@ -482,7 +600,7 @@ RunEngine::Jobs RunEngine::run_inline(pqxx::work& tx, store::RunRow& run,
     for (const auto& s : parents)
         if (deferred.count(s.step_id) != 0 && s.status == "queued" && s.item_index < 0)
             queued.push_back(s.step_id);
-    if (!queued.empty()) store::RunStore::set_steps_status(tx, run.id, queued, "queued");
+    detail::set_steps_status(tx, run.id, queued, "queued");
     return out;
 }
 
@@ -724,6 +842,7 @@ RunEngine::Jobs RunEngine::settle(pqxx::work& tx, store::RunRow& run,
                                   const std::string& status, const nlohmann::json& outputs,
                                   const std::string& error, bool ran_inline,
                                   std::vector<store::StepRow>* parents, Deferred* deferred) {
+    if (row.item_index >= 0 || target.role != StepRole::kMain) flush_writes(tx);
     if (row.item_index >= 0 && target.role == StepRole::kMain) {
         store::ItemOutcome o;
         o.row_id = row.id;
@@ -760,7 +879,7 @@ RunEngine::Jobs RunEngine::settle(pqxx::work& tx, store::RunRow& run,
                       {"payload",
                        {{"step", row.step_id}, {"item", row.item_index}, {"attempt", row.attempt},
                         {"error", error.empty() ? nlohmann::json() : nlohmann::json(error)}}}});
-    store::RunStore::record_step(tx, row, events);
+    detail::record_step(tx, row, events);
     if (target.role == StepRole::kCompensation && status == "succeeded") {
         // The undone step (or item) now reads as compensated.
         if (auto original = store::RunStore::lock_step(tx, run.id, target.step->id, row.item_index)) {
@@ -781,6 +900,7 @@ RunEngine::Jobs RunEngine::settle(pqxx::work& tx, store::RunRow& run,
 
 RunEngine::Jobs RunEngine::record_wait(pqxx::work& tx, const store::RunRow& run,
                                        store::StepRow& row, const StepResult& result) {
+    flush_writes(tx);  // a wait row (and a child run) references the run and its step
     Jobs jobs;
     row.status = "waiting";
     row.error.clear();

@@ -31,6 +31,7 @@
 #pragma once
 
 #include <chrono>
+#include <exception>
 #include <functional>
 #include <list>
 #include <map>
@@ -41,9 +42,11 @@
 #include <set>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "engine/queue/redis_connection.hpp"
+#include "engine/runtime/group_commit.hpp"
 #include "engine/runtime/run_engine_detail.hpp"
 #include "engine/runtime/step_plugin.hpp"
 #include "engine/store/run_store.hpp"
@@ -77,6 +80,18 @@ struct StartedRun {
     std::string run_id;
     bool existing = false;  // the dedupe key matched an earlier run
     bool pending = false;   // waiting for a concurrency slot of its key
+};
+
+/// One start of a batch (RunEngine::start_all).
+struct StartCall {
+    const workflow::WorkflowDefinition* definition = nullptr;
+    StartRequest request;
+};
+
+/// What one start of a batch did: the run, or the error it failed with alone.
+struct StartOutcome {
+    StartedRun run;
+    std::exception_ptr error;  // set: this start failed (rethrow it for its type)
 };
 
 struct ReconcileReport {
@@ -119,6 +134,10 @@ public:
     /// most this long, before handing the lane back to the queue (fairness).
     static constexpr int kInlineLaneItems = 256;
     static constexpr std::chrono::milliseconds kInlineLaneBudget{50};
+    /// Group commit of start(): at most this many runs per transaction, and this many
+    /// transactions at a time (each on its leader thread's connection).
+    static constexpr size_t kMaxStartBatch = 64;
+    static constexpr int kStartLeaders = 2;
 
     RunEngine(RuntimeOptions options, const StepRegistry& steps);
     ~RunEngine();
@@ -129,7 +148,17 @@ public:
     /// Creates the run (committed) and enqueues its first steps. Throws InputError for
     /// bad inputs (nothing is written). With a `concurrency` key at its limit, the run is
     /// created `pending` and starts when a slot frees.
+    ///
+    /// Group commit: concurrent start() calls share a transaction (GroupCommit): each
+    /// caller returns only after the commit that holds its run. Starts with a dedupe key
+    /// or of a workflow with a `concurrency` key take a transaction of their own.
     StartedRun start(const workflow::WorkflowDefinition& definition, const StartRequest& request);
+    /// Starts several runs in one transaction on this thread (what a group commit does).
+    /// Each outcome is its own: a start that fails (bad input, a constraint) fails alone —
+    /// the batch is then repeated one start per transaction, so the others still commit.
+    std::vector<StartOutcome> start_all(const std::vector<StartCall>& calls);
+    /// Group-commit batches run by start() and the starts they held, since construction.
+    std::pair<size_t, size_t> start_batches() const { return starts_.counts(); }
 
     /// Validates inputs and lists the steps in order, without writing anything.
     std::vector<PlannedStep> plan(const workflow::WorkflowDefinition& definition,
@@ -193,6 +222,31 @@ private:
     };
 
     ThreadConnections& connections();
+    /// A start on its way to the database (see start(), start_all()).
+    struct PendingStart {
+        const workflow::WorkflowDefinition* definition = nullptr;
+        store::RunRow run;       // changed by start_in
+        store::RunRow original;  // as the caller built it, to start again alone
+        Jobs jobs;
+        std::vector<nlohmann::json> updates;
+        std::optional<std::string> existing;  // the dedupe key matched this run
+        std::exception_ptr error;
+    };
+    /// Resolves inputs and builds the run row; throws InputError for bad inputs.
+    PendingStart prepare_start(const workflow::WorkflowDefinition& definition,
+                               const StartRequest& request) const;
+    /// Whether a start may share a transaction with others (no dedupe key, no
+    /// concurrency key: those take locks and look up other runs).
+    static bool may_group(const PendingStart& start) {
+        return start.run.dedupe_key.empty() && start.run.concurrency_key.empty() &&
+               !start.definition->concurrency;
+    }
+    /// Runs the starts in one transaction; if it fails, each alone (records outcomes).
+    void start_batch(const std::vector<PendingStart*>& batch);
+    /// One start in its own transaction (records its outcome).
+    void start_alone(PendingStart& start);
+    /// After the commit: live updates, step jobs, the result.
+    StartedRun acknowledge(PendingStart& start);
     std::shared_ptr<const workflow::WorkflowDefinition> definition_of(const store::RunRow& run);
     Target target_of(const workflow::WorkflowDefinition& definition, const std::string& step_id) const;
 
@@ -316,6 +370,7 @@ private:
     void publish_all(const std::string& run_id, const std::vector<nlohmann::json>& events);
 
     RuntimeOptions options_;
+    GroupCommit<PendingStart> starts_{kMaxStartBatch, kStartLeaders};
     uint64_t serial_ = 0;  // identifies this engine's per-thread connections
     const StepRegistry& steps_;
     workflow::StepCatalog catalog_;

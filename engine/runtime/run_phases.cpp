@@ -8,6 +8,7 @@
 
 #include "engine/core/error.hpp"
 #include "engine/core/id.hpp"
+#include "engine/runtime/buffered_writes.hpp"
 #include "engine/runtime/run_engine.hpp"
 #include "engine/workflow/dag.hpp"
 
@@ -18,6 +19,7 @@ using workflow::StepStatus;
 
 RunEngine::Jobs RunEngine::advance(pqxx::work& tx, store::RunRow& run,
                                    const workflow::WorkflowDefinition& definition) {
+    flush_writes(tx);
     auto parents = store::RunStore::parents_of(tx, run.id);
     return advance(tx, run, definition, parents);
 }
@@ -27,6 +29,7 @@ RunEngine::Jobs RunEngine::advance(pqxx::work& tx, store::RunRow& run,
                                    std::vector<store::StepRow>& parents, Deferred* deferred) {
     if (run.status == "running") return advance_main(tx, run, definition, parents, deferred);
     if (run.status == "failing" || run.status == "cancelling") {
+        flush_writes(tx);
         parents = store::RunStore::parents_of(tx, run.id);  // compensations add rows
         return advance_failure(tx, run, definition, parents);
     }
@@ -59,6 +62,7 @@ RunEngine::Jobs RunEngine::advance_main(pqxx::work& tx, store::RunRow& run,
         // an event) are cancelled; fan-outs take no further items, their idle items are
         // cancelled, and a fan-out with nothing left running is finished now. Steps that
         // are running finish (and are recorded as they end, to be compensated).
+        flush_writes(tx);
         store::RunStore::cancel_idle_main_steps(tx, run.id);
         store::RunStore::stop_fanouts(tx, run.id);
         store::RunStore::cancel_idle_steps(tx, run.id, /*items_only=*/true);
@@ -80,7 +84,7 @@ RunEngine::Jobs RunEngine::advance_main(pqxx::work& tx, store::RunRow& run,
                 ids.push_back(row->step_id);
             jobs.push_back(Enqueue{run.id, row->step_id, -1, row->attempt + 1, std::nullopt});
         }
-        if (!ids.empty()) store::RunStore::set_steps_status(tx, run.id, ids, "queued");
+        detail::set_steps_status(tx, run.id, ids, "queued");
         return jobs;
     }
     if (any_running) return jobs;
@@ -98,7 +102,7 @@ RunEngine::Jobs RunEngine::advance_main(pqxx::work& tx, store::RunRow& run,
             (failed == nullptr || s->finished_at < failed->finished_at))
             failed = s;
     }
-    store::RunStore::set_steps_status(tx, run.id, never_started, "cancelled");
+    detail::set_steps_status(tx, run.id, never_started, "cancelled");
     if (!any_failed) {
         auto more = finish_run(tx, run, "succeeded", "", outputs);
         jobs.insert(jobs.end(), more.begin(), more.end());
@@ -281,6 +285,16 @@ std::optional<RunEngine::Enqueue> RunEngine::next_compensation(
 RunEngine::Jobs RunEngine::finish_run(pqxx::work& tx, store::RunRow& run, const std::string& status,
                                       const std::string& error, const nlohmann::json& outputs) {
     const bool held_slot = run.status != "pending";
+    // A run created in this transaction that ends without a parent to resume or a slot to
+    // hand over is only written once, in its final state, by the write buffer.
+    if (is_buffered(run.id) && run.parent_run_id.empty() &&
+        (!held_slot || run.concurrency_key.empty())) {
+        BufferedWrites::current()->finish_run(run.id, status, error, outputs);
+        run.status = status;
+        run.error = error;
+        return {};
+    }
+    flush_writes(tx);
     store::RunStore::finish_run(tx, run.id, status, error, outputs);
     run.status = status;
     run.error = error;
