@@ -40,6 +40,9 @@ constexpr std::array<TestCard, 12> kTestCards{{
     {"", OperationStatus::kDeclined, "invalid_number", false, Twist::kNone},
 }};
 
+// A refund with this reason is performed and its answer lost (unknown); lookup() finds it.
+constexpr std::string_view kRefundAnswerLostReason = "sandbox_answer_lost";
+
 const TestCard& test_card(std::string_view number) {
     for (const auto& card : kTestCards) {
         if (card.number == number) return card;
@@ -317,6 +320,8 @@ GatewayResult SandboxGateway::refund(const RefundRequest& request) {
                            left.to_string() + " left to refund";
             } else {
                 op.amount = amount;
+                // The refund's answer-lost test trigger (see the table in the header).
+                if (request.reason == kRefundAnswerLostReason) op.twist = Twist::kAnswerLost;
             }
         }
         // perform() records the refund on a connection of its own; this transaction keeps the

@@ -26,6 +26,9 @@ namespace artistsaid::gateways {
 ///   4000000000000259                     timeout before anything happened: unknown; lookup()
 ///                                        finds nothing (a new attempt is safe)
 /// Any other number or token is declined with `invalid_number`.
+/// Refunds (of a succeeded charge, never more than is left of it) succeed, except:
+///   reason "sandbox_answer_lost"         refunded, but the answer is lost: unknown; lookup()
+///                                        finds it succeeded
 /// Money out (transfer/payout): destination "acct_sandbox_fail" or an IBAN starting "XX" is
 /// failed (not retryable); "acct_sandbox_timeout" is performed with its answer lost (unknown);
 /// anything else succeeds (payouts: pending until looked up).

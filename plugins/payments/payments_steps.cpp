@@ -1,6 +1,7 @@
 #include "plugins/payments/payments_steps.hpp"
 
 #include "plugins/payments/charge_invoice_step.hpp"
+#include "plugins/payments/refund_payment_step.hpp"
 #include "plugins/payments/settle_payment_step.hpp"
 
 namespace artistsaid::payments {
@@ -8,6 +9,7 @@ namespace artistsaid::payments {
 void register_payments_steps(runtime::StepRegistry& registry, const PaymentsContext& context) {
     registry.add(std::make_unique<ChargeInvoiceStep>(context));
     registry.add(std::make_unique<SettlePaymentStep>(context));
+    registry.add(std::make_unique<RefundPaymentStep>(context));
 }
 
 }  // namespace artistsaid::payments
