@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <ostream>
 
+#include "cli/commands/billing_cli_support.hpp"
 #include "cli/commands/registry.hpp"
 #include "engine/core/error.hpp"
 #include "engine/core/id.hpp"
@@ -14,11 +15,7 @@ namespace artistsaid::cli {
 namespace {
 
 std::unique_ptr<pqxx::connection> database(Context& ctx) {
-    const std::string& url = ctx.config.database_url();
-    if (url.empty()) throw InputError("no database configured: set ARTISTSAID_DATABASE_URL");
-    return store::connect(
-        url, std::chrono::duration_cast<std::chrono::seconds>(ctx.config.duration("connect_timeout")),
-        ctx.config.duration("statement_timeout"));
+    return open_billing_database(ctx.config);
 }
 
 billing::Date as_of_option(Context& ctx) {
@@ -26,13 +23,7 @@ billing::Date as_of_option(Context& ctx) {
     return billing::parse_date(ctx.options["as-of"].as<std::string>(), "--as-of");
 }
 
-void print(Context& ctx, const nlohmann::json& result) {
-    if (ctx.json) {
-        ctx.out << result.dump() << '\n';
-        return;
-    }
-    for (const auto& [key, value] : result.items()) ctx.out << key << ": " << value.dump() << '\n';
-}
+void print(Context& ctx, const nlohmann::json& result) { print_billing_result(ctx, result); }
 
 int billing_seed(Context& ctx) {
     billing::SeedOptions o;
@@ -89,6 +80,7 @@ Command billing_commands() {
     };
     preview.run = billing_preview;
     group.children = {seed, preview};
+    for (auto& command : billing_adjust_commands()) group.children.push_back(std::move(command));
     return group;
 }
 

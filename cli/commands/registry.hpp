@@ -17,6 +17,8 @@ Command worker_command();
 Command bench_commands();
 Command ledger_commands();
 Command billing_commands();
+/// refund, credit-note, change-plan (children of `billing`).
+std::vector<Command> billing_adjust_commands();
 Command run_command();
 Command runs_commands();
 Command reconcile_command();

@@ -42,6 +42,8 @@ constexpr std::array<TestCard, 12> kTestCards{{
 
 // `sbx_card_<number>_<suffix>`: a seeded reference standing for a test card.
 constexpr std::string_view kSeededCard = "sbx_card_";
+// A refund with this reason is performed and its answer lost (unknown); lookup() finds it.
+constexpr std::string_view kRefundAnswerLostReason = "sandbox_answer_lost";
 
 const TestCard& test_card(std::string_view number) {
     for (const auto& card : kTestCards) {
@@ -326,6 +328,8 @@ GatewayResult SandboxGateway::refund(const RefundRequest& request) {
                            left.to_string() + " left to refund";
             } else {
                 op.amount = amount;
+                // The refund's answer-lost test trigger (see the table in the header).
+                if (request.reason == kRefundAnswerLostReason) op.twist = Twist::kAnswerLost;
             }
         }
         // perform() records the refund on a connection of its own; this transaction keeps the

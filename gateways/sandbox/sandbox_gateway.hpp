@@ -29,6 +29,9 @@ namespace artistsaid::gateways {
 /// Seeded references: `sbx_card_<number>_<anything>` stands for that test card without a
 /// save_payment_method call (bulk seeds give every client its own unique reference this
 /// way); a saved `sbx_pm_…` reference stands for the card it was saved with.
+/// Refunds (of a succeeded charge, never more than is left of it) succeed, except:
+///   reason "sandbox_answer_lost"         refunded, but the answer is lost: unknown; lookup()
+///                                        finds it succeeded
 /// Money out (transfer/payout): destination "acct_sandbox_fail" or an IBAN starting "XX" is
 /// failed (not retryable); "acct_sandbox_timeout" is performed with its answer lost (unknown);
 /// anything else succeeds (payouts: pending until looked up).

@@ -1,6 +1,8 @@
 #include "plugins/billing/billing_steps.hpp"
 
 #include "plugins/billing/apply_late_fees_step.hpp"
+#include "plugins/billing/change_plan_step.hpp"
+#include "plugins/billing/credit_note_step.hpp"
 #include "plugins/billing/distribute_commissions_step.hpp"
 #include "plugins/billing/documents_due_step.hpp"
 #include "plugins/billing/dunning_step.hpp"
@@ -14,6 +16,8 @@ void register_billing_steps(runtime::StepRegistry& registry, ConnectionFactory c
     registry.add(std::make_unique<DunningStep>(connect));
     registry.add(std::make_unique<DistributeCommissionsStep>(connect));
     registry.add(std::make_unique<DocumentsDueStep>(connect));
+    registry.add(std::make_unique<CreditNoteStep>(connect));
+    registry.add(std::make_unique<ChangePlanStep>(connect));
 }
 
 }  // namespace artistsaid::billing

@@ -9,6 +9,7 @@
 #include "engine/core/error.hpp"
 #include "engine/store/database.hpp"
 #include "engine/store/run_store.hpp"
+#include "plugins/billing/adjustment_billing.hpp"
 
 namespace artistsaid::billing {
 namespace {
@@ -412,6 +413,7 @@ nlohmann::json InvoiceGenerator::generate(pqxx::connection& conn,
 
         tx.exec(kRecurringLinesSql);
         tx.exec(kAddonLinesSql);
+        AdjustmentBilling::collect(tx, cutoff);  // plan changes' proration lines
         if (count_of(tx, "SELECT count(*) FROM (SELECT 1 FROM usage_records WHERE invoice_item_id "
                          "IS NULL LIMIT 1) x") > 0)
             tx.exec(kUsageSql);
@@ -419,6 +421,7 @@ nlohmann::json InvoiceGenerator::generate(pqxx::connection& conn,
         phase("lines");
         tx.exec(render(tx, kTaxSql, values));
         tx.exec("ANALYZE bill_taxed");
+        AdjustmentBilling::defer_unbillable(tx);
         phase("tax");
 
         // Credit balances used below are locked until commit (another payment or credit
@@ -443,6 +446,7 @@ nlohmann::json InvoiceGenerator::generate(pqxx::connection& conn,
             tx.exec("ANALYZE bill_invoice_ids");
             phase("invoices");
             tx.exec(kInsertItemsSql);
+            AdjustmentBilling::mark_billed(tx);
             tx.exec(render(tx, kMarkUsageSql, values));
             phase("items");
             tx.exec(render(tx, kLedgerSql, values));

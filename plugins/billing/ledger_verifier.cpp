@@ -79,6 +79,56 @@ constexpr Check kChecks[] = {
      "  FROM inv FULL JOIN led ON led.billing_run_id = inv.billing_run_id "
      "                        AND led.currency = inv.currency "
      " WHERE coalesce(inv.total, 0) <> coalesce(led.total, 0) ORDER BY 1"},
+    {"refunds_posted_once",
+     "every succeeded refund is posted once (refund.succeeded) with a credit note of its amount; "
+     "no other refund is posted",
+     "SELECT 'refund ' || r.id || ' (' || r.status || '): posted ' || coalesce(l.n, 0) || "
+     "       ' times, credit note ' || coalesce(n.number, 'none') || ' of ' || "
+     "       coalesce(n.total, 0) || ' for ' || r.amount "
+     "  FROM refunds r "
+     "  LEFT JOIN credit_notes n ON n.id = r.credit_note_id "
+     "  LEFT JOIN (SELECT substr(reference, 8)::bigint AS id, count(*) AS n "
+     "               FROM ledger_transactions WHERE kind = 'refund.succeeded' "
+     "                AND reference LIKE 'refund:%' GROUP BY 1) l ON l.id = r.id "
+     " WHERE (r.status = 'succeeded' AND (coalesce(l.n, 0) <> 1 OR n.total IS DISTINCT FROM "
+     "        r.amount)) OR (r.status <> 'succeeded' AND (coalesce(l.n, 0) <> 0 OR "
+     "        r.credit_note_id IS NOT NULL)) ORDER BY r.id"},
+    {"credit_notes_balance",
+     "every credit note is posted once (credit_note.issued): revenue and tax payable debited "
+     "by its subtotal and tax",
+     "SELECT 'credit note ' || n.number || ': posted ' || coalesce(l.n, 0) || ' times, revenue ' "
+     "       || coalesce(l.revenue, 0) || '/' || n.subtotal || ', tax ' || coalesce(l.tax, 0) || "
+     "       '/' || n.tax "
+     "  FROM credit_notes n "
+     "  LEFT JOIN (SELECT substr(t.reference, 13)::bigint AS id, count(DISTINCT t.id) AS n, "
+     "                    coalesce(sum(e.amount) FILTER (WHERE a.code = 'revenue'), 0) AS revenue, "
+     "                    coalesce(sum(e.amount) FILTER (WHERE a.code = 'tax_payable'), 0) AS tax "
+     "               FROM ledger_transactions t "
+     "               JOIN ledger_entries e ON e.transaction_id = t.id "
+     "               JOIN ledger_accounts a ON a.id = e.account_id "
+     "              WHERE t.kind = 'credit_note.issued' AND t.reference LIKE 'credit_note:%' "
+     "              GROUP BY 1) l ON l.id = n.id "
+     " WHERE n.status <> 'void' AND (coalesce(l.n, 0) <> 1 OR l.revenue <> n.subtotal "
+     "       OR l.tax <> n.tax) ORDER BY n.id"},
+    {"refunded_within_paid",
+     "no payment is refunded (succeeded or in flight) beyond what was paid less its "
+     "overpayment, and no invoice is credited beyond its total",
+     "SELECT 'payment ' || p.id || ' (' || p.status || '): refunds ' || r.refunded || "
+     "       ' > refundable ' || (p.amount - coalesce(c.over, 0)) "
+     "  FROM payments p "
+     "  JOIN (SELECT payment_id, sum(amount) AS refunded FROM refunds "
+     "         WHERE status IN ('succeeded', 'pending', 'unknown') GROUP BY 1) r "
+     "    ON r.payment_id = p.id "
+     "  LEFT JOIN (SELECT idempotency_key, sum(amount) AS over FROM credits "
+     "              WHERE kind = 'overpayment' GROUP BY 1) c "
+     "    ON c.idempotency_key = p.idempotency_key || ':overpayment' "
+     " WHERE r.refunded > CASE WHEN p.status = 'succeeded' THEN p.amount - coalesce(c.over, 0) "
+     "                         ELSE 0 END "
+     "UNION ALL "
+     "SELECT 'invoice ' || i.id || ': credit notes ' || n.credited || ' > total ' || i.total "
+     "  FROM invoices i JOIN (SELECT invoice_id, sum(total) AS credited FROM credit_notes "
+     "                         WHERE status <> 'void' GROUP BY 1) n ON n.invoice_id = i.id "
+     " WHERE n.credited > i.total ORDER BY 1"},
 };
 
 }  // namespace

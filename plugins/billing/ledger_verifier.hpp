@@ -12,6 +12,12 @@
 //   billing_runs_posted      each billing run's invoice.issued transactions receive exactly
 //                            the totals of the invoices it created, per currency
 //                            (as issued: late fees are posted by their own transactions)
+//   refunds_posted_once      every succeeded refund: one refund.succeeded transaction and a
+//                            credit note of its amount; other refunds: none
+//   credit_notes_balance     every credit note: one credit_note.issued transaction debiting
+//                            revenue by its subtotal and tax payable by its tax
+//   refunded_within_paid     refunds of a payment <= its amount - overpayment; credit notes of
+//                            an invoice <= its total
 //
 // Thread-safety: stateless. Reads in one REPEATABLE READ snapshot.
 #pragma once

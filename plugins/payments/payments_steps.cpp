@@ -3,6 +3,7 @@
 #include "plugins/payments/charge_invoice_step.hpp"
 #include "plugins/payments/collect_due_step.hpp"
 #include "plugins/payments/reconcile_payments_step.hpp"
+#include "plugins/payments/refund_payment_step.hpp"
 #include "plugins/payments/settle_payment_step.hpp"
 
 namespace artistsaid::payments {
@@ -12,6 +13,7 @@ void register_payments_steps(runtime::StepRegistry& registry, const PaymentsCont
     registry.add(std::make_unique<SettlePaymentStep>(context));
     registry.add(std::make_unique<ReconcilePaymentsStep>(context));
     registry.add(std::make_unique<CollectDueStep>(context));
+    registry.add(std::make_unique<RefundPaymentStep>(context));
 }
 
 }  // namespace artistsaid::payments
