@@ -1,5 +1,7 @@
 #include "cli/runtime_access.hpp"
 
+#include <sstream>
+
 #include "cli/step_plugins.hpp"
 #include "engine/core/error.hpp"
 #include "engine/core/suggest.hpp"
@@ -29,6 +31,29 @@ std::unique_ptr<runtime::RunEngine> make_run_engine(const Config& config) {
     engine->set_workflow_source(
         runtime::workflows_in_directory(config.get("workflows_dir"), step_registry()));
     return engine;
+}
+
+std::vector<std::string> split_list(const std::string& text) {
+    std::vector<std::string> out;
+    std::stringstream in(text);
+    std::string item;
+    while (std::getline(in, item, ','))
+        if (!item.empty()) out.push_back(item);
+    return out;
+}
+
+worker::WorkerOptions worker_options(const Config& config) {
+    worker::WorkerOptions o;
+    o.redis_url = config.redis_url();
+    if (o.redis_url.empty())
+        throw InputError("no Redis configured: set ARTISTSAID_REDIS_URL or --redis-url");
+    o.prefix = config.get("queue.prefix");
+    o.lease = config.duration("queue.lease");
+    o.connect_timeout = config.duration("connect_timeout");
+    o.queues = split_list(config.get("worker.queues"));
+    o.concurrency = static_cast<int>(config.integer("worker.concurrency"));
+    o.grace = config.duration("worker.grace");
+    return o;
 }
 
 workflow::WorkflowDefinition load_workflow(const Config& config, const std::string& name) {

@@ -9,7 +9,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <ostream>
-#include <sstream>
 #include <thread>
 
 #include "cli/commands/registry.hpp"
@@ -31,15 +30,6 @@ namespace artistsaid::cli {
 namespace {
 
 constexpr auto kServicesTimeout = std::chrono::seconds(180);
-
-std::vector<std::string> split_list(const std::string& text) {
-    std::vector<std::string> out;
-    std::stringstream in(text);
-    std::string item;
-    while (std::getline(in, item, ','))
-        if (!item.empty()) out.push_back(item);
-    return out;
-}
 
 // Sets an environment variable the step plugins read, unless the operator set it.
 void default_env(const char* name, const std::string& value) {
@@ -171,12 +161,7 @@ int demo(Context& ctx) {
         ctx.err << "demo: reusing the data seeded for " << seeded.as_of << "\n";
 
     // Workers in this process: the production step registration, the real queue.
-    worker::WorkerOptions wo;
-    wo.redis_url = config.redis_url();
-    wo.prefix = config.get("queue.prefix");
-    wo.lease = config.duration("queue.lease");
-    wo.connect_timeout = config.duration("connect_timeout");
-    wo.queues = split_list(config.get("worker.queues"));
+    worker::WorkerOptions wo = worker_options(config);
     wo.concurrency = concurrency;
     wo.grace = std::chrono::seconds(10);
     worker::HandlerRegistry handlers;

@@ -16,32 +16,14 @@
 namespace artistsaid::cli {
 namespace {
 
-std::vector<std::string> split_list(const std::string& text) {
-    std::vector<std::string> out;
-    std::stringstream in(text);
-    std::string item;
-    while (std::getline(in, item, ','))
-        if (!item.empty()) out.push_back(item);
-    return out;
-}
-
 int run_worker(Context& ctx) {
     // Before any thread starts, so SIGTERM reaches only the launcher's signal thread.
     worker::Launcher::block_stop_signals();
-    worker::WorkerOptions options;
-    options.redis_url = ctx.config.redis_url();
-    if (options.redis_url.empty())
-        throw InputError("no Redis configured: set ARTISTSAID_REDIS_URL or --redis-url");
-    options.prefix = ctx.config.get("queue.prefix");
-    options.lease = ctx.config.duration("queue.lease");
-    options.connect_timeout = ctx.config.duration("connect_timeout");
+    worker::WorkerOptions options = worker_options(ctx.config);
     const auto& o = ctx.options;
-    options.queues = split_list(o.count("queues") ? o["queues"].as<std::string>()
-                                                  : ctx.config.get("worker.queues"));
-    options.concurrency = o.count("concurrency") ? o["concurrency"].as<int>()
-                                                 : static_cast<int>(ctx.config.integer("worker.concurrency"));
-    options.grace = o.count("grace") ? parse_duration(o["grace"].as<std::string>())
-                                     : ctx.config.duration("worker.grace");
+    if (o.count("queues")) options.queues = split_list(o["queues"].as<std::string>());
+    if (o.count("concurrency")) options.concurrency = o["concurrency"].as<int>();
+    if (o.count("grace")) options.grace = parse_duration(o["grace"].as<std::string>());
     if (o.count("lease")) options.lease = parse_duration(o["lease"].as<std::string>());
     if (options.concurrency < 1 || options.concurrency > 4096)
         throw InputError("--concurrency must be 1..4096");

@@ -327,6 +327,21 @@ _svc_start_redis() {
   return 1
 }
 
+# _svc_export DIR: exports the started servers' URLs, PIDs and ports and writes the same
+# `export` lines to DIR/env.
+_svc_export() {
+  export ARTISTSAID_TEST_DATABASE_URL="postgresql://postgres@127.0.0.1:$_svc_pg_port/postgres"
+  export ARTISTSAID_TEST_REDIS_URL="redis://127.0.0.1:$_svc_redis_port/0"
+  export ARTISTSAID_SERVICES_PG_PID=$_svc_pg_pid ARTISTSAID_SERVICES_PG_PORT=$_svc_pg_port
+  export ARTISTSAID_SERVICES_REDIS_PID=$_svc_redis_pid ARTISTSAID_SERVICES_REDIS_PORT=$_svc_redis_port
+  local v
+  for v in ARTISTSAID_SERVICES_DIR ARTISTSAID_TEST_DATABASE_URL ARTISTSAID_TEST_REDIS_URL \
+    ARTISTSAID_SERVICES_PG_PID ARTISTSAID_SERVICES_PG_PORT \
+    ARTISTSAID_SERVICES_REDIS_PID ARTISTSAID_SERVICES_REDIS_PORT; do
+    printf 'export %s=%q\n' "$v" "${!v}"
+  done >"$1/env"
+}
+
 services_start() {
   local fsync=off arg bindir
   for arg in "$@"; do
@@ -350,16 +365,7 @@ services_start() {
     services_stop "$dir"
     return 1
   fi
-  export ARTISTSAID_TEST_DATABASE_URL="postgresql://postgres@127.0.0.1:$_svc_pg_port/postgres"
-  export ARTISTSAID_TEST_REDIS_URL="redis://127.0.0.1:$_svc_redis_port/0"
-  export ARTISTSAID_SERVICES_PG_PID=$_svc_pg_pid ARTISTSAID_SERVICES_PG_PORT=$_svc_pg_port
-  export ARTISTSAID_SERVICES_REDIS_PID=$_svc_redis_pid ARTISTSAID_SERVICES_REDIS_PORT=$_svc_redis_port
-  local v
-  for v in ARTISTSAID_SERVICES_DIR ARTISTSAID_TEST_DATABASE_URL ARTISTSAID_TEST_REDIS_URL \
-    ARTISTSAID_SERVICES_PG_PID ARTISTSAID_SERVICES_PG_PORT \
-    ARTISTSAID_SERVICES_REDIS_PID ARTISTSAID_SERVICES_REDIS_PORT; do
-    printf 'export %s=%q\n' "$v" "${!v}"
-  done >"$dir/env"
+  _svc_export "$dir"
   _svc_log "PostgreSQL (pid $_svc_pg_pid) and Redis (pid $_svc_redis_pid) ready in $dir"
 }
 
@@ -552,16 +558,7 @@ services_up() {
     ARTISTSAID_SERVICES_KEEP=1 services_stop "$dir"
     return 1
   fi
-  export ARTISTSAID_TEST_DATABASE_URL="postgresql://postgres@127.0.0.1:$_svc_pg_port/postgres"
-  export ARTISTSAID_TEST_REDIS_URL="redis://127.0.0.1:$_svc_redis_port/0"
-  export ARTISTSAID_SERVICES_PG_PID=$_svc_pg_pid ARTISTSAID_SERVICES_PG_PORT=$_svc_pg_port
-  export ARTISTSAID_SERVICES_REDIS_PID=$_svc_redis_pid ARTISTSAID_SERVICES_REDIS_PORT=$_svc_redis_port
-  local v
-  for v in ARTISTSAID_SERVICES_DIR ARTISTSAID_TEST_DATABASE_URL ARTISTSAID_TEST_REDIS_URL \
-    ARTISTSAID_SERVICES_PG_PID ARTISTSAID_SERVICES_PG_PORT \
-    ARTISTSAID_SERVICES_REDIS_PID ARTISTSAID_SERVICES_REDIS_PORT; do
-    printf 'export %s=%q\n' "$v" "${!v}"
-  done >"$dir/env"
+  _svc_export "$dir"
   _svc_log "PostgreSQL (pid $_svc_pg_pid) and Redis (pid $_svc_redis_pid) ready in $dir"
 }
 
