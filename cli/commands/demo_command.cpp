@@ -20,6 +20,7 @@
 #include "cli/step_plugins.hpp"
 #include "engine/core/duration.hpp"
 #include "engine/core/error.hpp"
+#include "engine/core/logging.hpp"
 #include "engine/store/database.hpp"
 #include "engine/store/migrator.hpp"
 #include "engine/worker/launcher.hpp"
@@ -130,6 +131,9 @@ int demo(Context& ctx) {
     if (concurrency < 1 || concurrency > 256) throw InputError("--concurrency must be 1..256");
     const auto timeout = parse_duration(o.count("timeout") ? o["timeout"].as<std::string>() : "10m");
 
+    // The demo's own progress goes to stderr; the engine's info logs only if asked for.
+    if (ctx.config.source("log.level") == ConfigSource::kDefault)
+        logging::init({"warn", ctx.config.get("log.format")});
     Config config = ctx.config;
     const bool have_db = !config.database_url().empty(), have_redis = !config.redis_url().empty();
     if (have_db != have_redis)
