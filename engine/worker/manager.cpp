@@ -125,12 +125,23 @@ void Manager::fetch_loop() {
                 work_cv_.notify_all();
             }
             backoff.reset();
-            if (got == 0 && !quiet_) {
+            if (got == 0) {
+                {
+                    std::lock_guard lock(mutex_);
+                    if (quiet_) break;
+                    fetcher_blocking_ = true;
+                }
                 auto block = options_.max_idle_block;
                 if (next_due) block = std::clamp(*next_due, std::chrono::milliseconds(1), block);
                 queue.wait_for_work(options_.queues, block);
+                std::lock_guard lock(mutex_);
+                fetcher_blocking_ = false;
             }
         } catch (const Error& e) {
+            {
+                std::lock_guard lock(mutex_);
+                fetcher_blocking_ = false;
+            }
             if (quiet_) break;
             auto pause = backoff.next();
             spdlog::warn("worker {}: fetching failed, retrying in {} ms: {}", worker_id_,
@@ -270,7 +281,12 @@ void Manager::give_back(std::vector<queue::LeasedJob> jobs) {
 
 void Manager::quiet() {
     if (quiet_.exchange(true)) return;
-    fetch_conn_.interrupt();
+    {
+        // Only the idle wait is cut short; a fetch in flight finishes (milliseconds) and its
+        // jobs are buffered, then given back below.
+        std::lock_guard lock(mutex_);
+        if (fetcher_blocking_) fetch_conn_.interrupt();
+    }
     work_cv_.notify_all();
     room_cv_.notify_all();
     if (fetcher_.joinable()) fetcher_.join();

@@ -83,6 +83,9 @@ private:
     std::unordered_map<std::string, Processor*> running_ids_;
     int busy_ = 0;
     bool fetcher_waiting_ = false;  // the fetcher sleeps on room_cv_: wake it when room frees
+    // The fetcher is in its blocking wait for work, the only command quiet() may cut short:
+    // cutting a fetch short could lose the reply after Redis has leased the jobs.
+    bool fetcher_blocking_ = false;
 
     std::mutex results_mutex_;
     std::condition_variable results_cv_;

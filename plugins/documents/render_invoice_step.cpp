@@ -3,7 +3,7 @@
 #include <cctype>
 #include <cstdint>
 #include <pqxx/pqxx>
-#include <tuple>
+#include <optional>
 
 #include "engine/core/digest.hpp"
 #include "engine/core/error.hpp"
@@ -23,6 +23,25 @@ std::string key_segment(const std::string& number) {
     std::string out;
     for (unsigned char c : number) out += (std::isalnum(c) || c == '-' || c == '_') ? static_cast<char>(c) : '_';
     return out;
+}
+
+// A documents row already recorded for an invoice.
+struct RecordedDocument {
+    long long id = 0;
+    std::string storage_key;
+    std::string sha256;
+    long long size = 0;
+};
+
+std::optional<RecordedDocument> find_recorded(pqxx::transaction_base& tx, long long invoice_id,
+                                              const std::string& kind_column) {
+    auto rows = tx.exec_params(
+        "SELECT id, storage_key, encode(sha256, 'hex'), size_bytes FROM documents "
+        "WHERE owner_kind = 'invoice' AND owner_id = $1 AND kind = $2",
+        invoice_id, kind_column);
+    if (rows.empty()) return std::nullopt;
+    return RecordedDocument{rows[0][0].as<long long>(), rows[0][1].as<std::string>(),
+                            rows[0][2].as<std::string>(), rows[0][3].as<long long>()};
 }
 
 }  // namespace
@@ -63,18 +82,12 @@ runtime::StepResult RenderInvoiceStep::run(const runtime::StepCall& call) {
     auto conn = connect_();
     try {
         std::optional<InvoiceDocumentData> doc;
-        std::optional<std::tuple<long long, std::string, std::string, long long>> recorded;
+        std::optional<RecordedDocument> recorded;
         {
             pqxx::read_transaction tx(*conn);
             doc = InvoiceDocument::load(tx, invoice_id, kind);
             if (!doc) throw InputError("documents.render_invoice: there is no invoice " + std::to_string(invoice_id));
-            auto rows = tx.exec_params(
-                "SELECT id, storage_key, encode(sha256, 'hex'), size_bytes FROM documents "
-                "WHERE owner_kind = 'invoice' AND owner_id = $1 AND kind = $2",
-                invoice_id, kind_column);
-            if (!rows.empty())
-                recorded = {rows[0][0].as<long long>(), rows[0][1].as<std::string>(),
-                            rows[0][2].as<std::string>(), rows[0][3].as<long long>()};
+            recorded = find_recorded(tx, invoice_id, kind_column);
         }
         if (kind == InvoiceDocumentKind::kReceipt && doc->status != "paid" && !recorded)
             throw InputError("documents.render_invoice: invoice " + doc->number + " is " + doc->status +
@@ -102,15 +115,13 @@ runtime::StepResult RenderInvoiceStep::run(const runtime::StepCall& call) {
                 invoice_id, doc->client_id, kind_column, key, key_segment(doc->number) + ".html",
                 static_cast<long long>(object.size), object.sha256);
             if (rows.empty()) {  // a concurrent execution recorded it first
-                rows = tx.exec_params(
-                    "SELECT id, storage_key, encode(sha256, 'hex'), size_bytes FROM documents "
-                    "WHERE owner_kind = 'invoice' AND owner_id = $1 AND kind = $2",
-                    invoice_id, kind_column);
-                recorded = {rows[0][0].as<long long>(), rows[0][1].as<std::string>(),
-                            rows[0][2].as<std::string>(), rows[0][3].as<long long>()};
+                recorded = find_recorded(tx, invoice_id, kind_column);
+                if (!recorded)
+                    throw WorkError("documents.render_invoice: the " + kind_column + " row of invoice " +
+                                    doc->number + " conflicted but cannot be read back");
             } else {
-                recorded = {rows[0][0].as<long long>(), key, object.sha256,
-                            static_cast<long long>(object.size)};
+                recorded = RecordedDocument{rows[0][0].as<long long>(), key, object.sha256,
+                                            static_cast<long long>(object.size)};
                 stored = true;
             }
             tx.commit();

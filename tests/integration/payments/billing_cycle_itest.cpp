@@ -425,3 +425,85 @@ TEST_CASE("Payments.Webhook.EventSettlesTheUnknownPaymentByLookupAndUnsuspends")
     INFO(verify.out, verify.err);
     CHECK(verify.exit_code == 0);
 }
+
+TEST_CASE("Payments.CollectDue.CaptureBeforeDueThenRetriesOnTheScheduleOncePerDay") {
+    CycleFixture f;
+    f.seed({kSucceeds, kInsufficientFunds}, "2026-03-10");
+    auto call_step = [&](const std::string& type, const std::string& key, nlohmann::json with) {
+        runtime::StepCall call;
+        call.run_id = "";
+        call.step_id = key;
+        call.idempotency_key = "test:" + key;
+        call.with = std::move(with);
+        call.deadline = std::chrono::system_clock::now() + 60s;
+        auto result = f.steps.find(type)->run(call);
+        REQUIRE(result.kind == runtime::StepResult::Kind::kSucceeded);
+        return result.outputs;
+    };
+    // Invoiced a week ahead of the due date (lead_days 7), as the daily cycle does.
+    auto invoiced = call_step("billing.generate_invoices", "invoices",
+                              {{"as_of", "2026-03-03"}, {"lead_days", 7}});
+    REQUIRE(invoiced["invoice_count"] == 2);
+    CHECK(f.text("SELECT string_agg(DISTINCT due_date::text, ',') FROM invoices") == "2026-03-10");
+
+    // Capture two days before due, then on the due date, then three days after.
+    const nlohmann::json schedule = {3, -2, 0};  // any order; sorted by the step
+    auto collect = [&](const std::string& day) {
+        auto out = call_step("payments.collect_due", "collect-" + day,
+                             {{"as_of", day}, {"schedule", schedule}});
+        std::vector<nlohmann::json> items;
+        if (out["count"].get<long long>() > 0) {
+            const std::string id = out["invoices"]["$collection"]["id"];
+            pqxx::connection c(f.db.url());
+            pqxx::read_transaction tx(c);
+            for (const auto& row : tx.exec_params("SELECT item::text FROM collection_items WHERE "
+                                                  "collection_id = $1::uuid ORDER BY 1", id))
+                items.push_back(nlohmann::json::parse(row[0].as<std::string>()));
+        }
+        CHECK(items.size() == out["count"].get<std::size_t>());
+        return items;
+    };
+    auto charge = [&](const nlohmann::json& item) {
+        return call_step("payments.charge",
+                         "charge-" + std::to_string(item["id"].get<long long>()) + "-" +
+                             item["collection_day"].get<std::string>(),
+                         {{"invoice_id", item["id"]}, {"collection_day", item["collection_day"]}});
+    };
+
+    CHECK(collect("2026-03-07").empty());  // before the schedule's first day: nothing
+    auto early = collect("2026-03-08");
+    REQUIRE(early.size() == 2);
+    for (const auto& item : early) {
+        CHECK(item["collection_day"] == "2026-03-08");
+        CHECK(item["attempt"] == 1);
+        charge(item);
+    }
+    const auto paid = std::to_string(f.invoice_of(std::string(kSucceeds) + "#1"));
+    const auto declined = std::to_string(f.invoice_of(std::string(kInsufficientFunds) + "#2"));
+    CHECK(f.text("SELECT status FROM invoices WHERE id = " + paid) == "paid");
+    CHECK(f.text("SELECT status FROM invoices WHERE id = " + declined) == "unpaid");
+    CHECK(collect("2026-03-08").empty());  // the same day again: once per day
+    CHECK(collect("2026-03-09").empty());  // between schedule days: nothing
+
+    auto on_due = collect("2026-03-10");  // the due date: the declined one only
+    REQUIRE(on_due.size() == 1);
+    CHECK(std::to_string(on_due[0]["id"].get<long long>()) == declined);
+    CHECK(on_due[0]["collection_day"] == "2026-03-10");
+    CHECK(on_due[0]["attempt"] == 2);
+    charge(on_due[0]);
+    CHECK(collect("2026-03-12").empty());
+    auto after = collect("2026-03-13");
+    REQUIRE(after.size() == 1);
+    CHECK(after[0]["attempt"] == 3);
+    charge(after[0]);
+    CHECK(collect("2026-03-20").empty());  // the schedule is exhausted: dunning takes over
+
+    CHECK(f.text("SELECT string_agg(collection_day::text || ':' || status, ',' ORDER BY id) FROM "
+                 "payments WHERE invoice_id = " + declined) ==
+          "2026-03-08:declined,2026-03-10:declined,2026-03-13:declined");
+    CHECK(f.scalar("SELECT count(*) FROM payments WHERE invoice_id = " + paid) == 1);
+    CHECK(f.sandbox_charges() == 4);
+    auto verify = f.cli({"ledger", "verify"});
+    INFO(verify.out, verify.err);
+    CHECK(verify.exit_code == 0);
+}

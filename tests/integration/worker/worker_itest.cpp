@@ -140,30 +140,34 @@ TEST_CASE("Worker.Crash.TenThousandJobsSurviveRandomKills") {
 
 TEST_CASE("Worker.Shutdown.SigtermDrainsWithinGraceAndGivesBackTheRestAtOnce") {
     Fixture f;
-    auto worker = f.start_cli_worker({"--concurrency", "4", "--grace", "1500ms"});
-    auto sleeper = [](int ms) {
-        queue::NewJob j;
-        j.type = "diag.sleep";
-        j.payload = nlohmann::json{{"ms", ms}}.dump();
-        return j;
-    };
-    for (int i = 0; i < 2; ++i) f.q.enqueue("default", sleeper(300));
-    for (int i = 0; i < 2; ++i) f.q.enqueue("default", sleeper(60000));
-    REQUIRE(eventually([&] { return f.q.stats("default").running == 4; }, 10s));
-    for (int i = 0; i < 6; ++i) f.q.enqueue("default", sleeper(10));  // buffered or ready
+    auto worker = f.start_test_worker({"concurrency=4", "grace_ms=3000"});
+    const std::string shorts = f.key("short"), longs = f.key("long"), tiny = f.key("tiny");
+    for (int i = 0; i < 2; ++i) f.q.enqueue("default", record_job(shorts, 1500));
+    for (int i = 0; i < 2; ++i) f.q.enqueue("default", record_job(longs, 60000));
+    // All four handlers have started (a leased job may still sit in the worker's buffer).
+    REQUIRE(eventually(
+        [&] { return f.llen(shorts + ":started") == 2 && f.llen(longs + ":started") == 2; }, 10s));
+    for (int i = 0; i < 6; ++i) f.q.enqueue("default", record_job(tiny, 10));  // buffered or ready
     worker->signal(SIGTERM);
     auto sent = std::chrono::steady_clock::now();
-    auto code = worker->wait(10s);
+    auto code = worker->wait(20s);
     auto took = std::chrono::steady_clock::now() - sent;
     REQUIRE(code.has_value());
     CHECK(*code == 0);
-    CHECK(took < 4s);  // grace 1.5 s, then out
+    CHECK(took < 10s);  // the grace is 3 s, then out: not waiting for the 60 s handlers
     auto s = f.q.stats("default");
     INFO(worker->output());
-    CHECK(s.processed == 2);      // the short jobs finished within the grace period
-    CHECK(s.running == 0);        // nothing left leased: given back, not waiting for expiry
-    CHECK(s.ready == 8);          // 2 long + 6 unstarted
+    // The short handlers finished within the grace period; the long ones were cut off.
+    CHECK(f.llen(shorts + ":done") == 2);
+    CHECK(f.llen(longs + ":done") == 0);
+    // No tiny job was cut off; none is left leased (given back, not waiting for expiry).
+    const long long tiny_done = f.llen(tiny + ":done");
+    CHECK(f.llen(tiny + ":started") == tiny_done);
+    CHECK(s.processed == 2 + tiny_done);
+    CHECK(s.running == 0);
+    CHECK(s.ready == 2 + (6 - tiny_done));
     auto again = f.q.fetch("default", 100, 5s, "inspector");
+    CHECK(again.jobs.size() == static_cast<std::size_t>(2 + (6 - tiny_done)));
     for (const auto& j : again.jobs) CHECK(j.attempt == 1);  // giving back used no attempt
 }
 
