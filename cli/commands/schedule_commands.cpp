@@ -13,6 +13,7 @@
 #include "cli/connections.hpp"
 #include "cli/runtime_access.hpp"
 #include "cli/step_plugins.hpp"
+#include "cli/stop_signals.hpp"
 #include "engine/core/duration.hpp"
 #include "engine/core/error.hpp"
 #include "engine/schedule/cron_schedule.hpp"
@@ -200,29 +201,6 @@ int tick(Context& ctx) {
     print_report(ctx, result);
     return result.report.errors.empty() ? 0 : 1;
 }
-
-// SIGTERM and SIGINT are blocked in every thread and taken with sigtimedwait, so a signal
-// ends the scheduler's sleep at once and never interrupts a tick half-way.
-class StopSignals {
-public:
-    StopSignals() {
-        sigemptyset(&set_);
-        sigaddset(&set_, SIGTERM);
-        sigaddset(&set_, SIGINT);
-        pthread_sigmask(SIG_BLOCK, &set_, nullptr);
-    }
-    /// Waits up to `timeout`; true if a stop signal arrived.
-    bool wait(std::chrono::milliseconds timeout) const {
-        auto ms = std::max<long long>(0, timeout.count());
-        struct timespec ts {
-            static_cast<time_t>(ms / 1000), static_cast<long>((ms % 1000) * 1'000'000)
-        };
-        return sigtimedwait(&set_, nullptr, &ts) > 0;
-    }
-
-private:
-    sigset_t set_;
-};
 
 int scheduler(Context& ctx) {
     StopSignals signals;  // before any thread exists

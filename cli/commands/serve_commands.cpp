@@ -11,6 +11,7 @@
 #include "cli/commands/registry.hpp"
 #include "cli/runtime_access.hpp"
 #include "cli/step_plugins.hpp"
+#include "cli/stop_signals.hpp"
 #include "cli/table.hpp"
 #include "engine/core/error.hpp"
 #include "engine/http/api_key_store.hpp"
@@ -54,28 +55,6 @@ http::ServerOptions server_options(const Context& ctx) {
         throw InputError("http timeouts must be positive");
     return o;
 }
-
-// SIGTERM and SIGINT are blocked in every thread (before any starts) and taken with
-// sigtimedwait, so the server's threads never see them.
-class StopSignals {
-public:
-    StopSignals() {
-        sigemptyset(&set_);
-        sigaddset(&set_, SIGTERM);
-        sigaddset(&set_, SIGINT);
-        pthread_sigmask(SIG_BLOCK, &set_, nullptr);
-    }
-    bool wait(std::chrono::milliseconds timeout) const {
-        auto ms = std::max<long long>(0, timeout.count());
-        struct timespec ts {
-            static_cast<time_t>(ms / 1000), static_cast<long>((ms % 1000) * 1'000'000)
-        };
-        return sigtimedwait(&set_, nullptr, &ts) > 0;
-    }
-
-private:
-    sigset_t set_;
-};
 
 int serve(Context& ctx) {
     StopSignals signals;
