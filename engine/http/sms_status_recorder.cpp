@@ -1,5 +1,6 @@
 #include "engine/http/sms_status_recorder.hpp"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <utility>
@@ -31,9 +32,13 @@ std::string rank_sql(std::string_view column) {
     return sql + " ELSE -1 END";
 }
 
+// A text field; an integer (an Event Streams errorCode) as its digits.
 std::string field(const nlohmann::json& payload, const char* name) {
     auto it = payload.find(name);
-    return it != payload.end() && it->is_string() ? it->get<std::string>() : std::string();
+    if (it == payload.end()) return {};
+    if (it->is_string()) return it->get<std::string>();
+    if (it->is_number_integer()) return std::to_string(it->get<long long>());
+    return {};
 }
 
 }  // namespace
@@ -45,15 +50,26 @@ std::optional<int> SmsStatusRecorder::rank(std::string_view status) {
 }
 
 SmsStatusRecorder::Outcome SmsStatusRecorder::apply(pqxx::work& tx, const nlohmann::json& payload) {
-    if (!payload.is_object() || !field(payload, "CallSid").empty()) return Outcome::kNotAStatus;
-    std::string sid = field(payload, "MessageSid");
-    if (sid.empty()) sid = field(payload, "SmsSid");
-    std::string status = field(payload, "MessageStatus");
-    if (status.empty()) status = field(payload, "SmsStatus");
+    if (!payload.is_object()) return Outcome::kNotAStatus;
+    // A status callback's form fields, or an Event Streams CloudEvent's `data` (camelCase,
+    // statuses in capitals).
+    const bool cloud_event = payload.contains("specversion");
+    const auto& fields = cloud_event && payload.contains("data") ? payload["data"] : payload;
+    if (!fields.is_object()) return Outcome::kNotAStatus;
+    auto get = [&](const char* form_name, const char* event_name) {
+        return field(fields, cloud_event ? event_name : form_name);
+    };
+    if (!get("CallSid", "callSid").empty()) return Outcome::kNotAStatus;
+    std::string sid = get("MessageSid", "messageSid");
+    if (sid.empty()) sid = field(fields, "SmsSid");
+    std::string status = get("MessageStatus", "messageStatus");
+    if (status.empty()) status = field(fields, "SmsStatus");
+    std::transform(status.begin(), status.end(), status.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     if (sid.empty() || status.empty()) return Outcome::kNotAStatus;
     auto new_rank = rank(status);
     std::optional<int> error_code;
-    const std::string code = field(payload, "ErrorCode");
+    const std::string code = get("ErrorCode", "errorCode");
     int parsed = 0;
     auto [end, ec] = std::from_chars(code.data(), code.data() + code.size(), parsed);
     if (!code.empty() && ec == std::errc() && end == code.data() + code.size()) error_code = parsed;
@@ -66,7 +82,7 @@ SmsStatusRecorder::Outcome SmsStatusRecorder::apply(pqxx::work& tx, const nlohma
             "UPDATE sms_messages SET status = $2, error_code = coalesce($3, error_code), "
             "status_updated_at = now() WHERE provider_sid = $1 AND ($4 = '' OR account_sid = $4) "
             "AND " + rank_sql("status") + " < $5" + read_guard + " RETURNING id",
-            sid, status, error_code, field(payload, "AccountSid"), *new_rank);
+            sid, status, error_code, get("AccountSid", "accountSid"), *new_rank);
         if (!updated.empty()) return Outcome::kUpdated;
     }
     auto known = tx.exec_params("SELECT 1 FROM sms_messages WHERE provider_sid = $1", sid);

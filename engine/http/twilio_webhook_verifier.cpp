@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 
+#include "engine/core/digest.hpp"
 #include "engine/core/error.hpp"
 #include "engine/http/signing.hpp"
 
@@ -42,6 +44,53 @@ std::string lower(std::string s) {
     return s;
 }
 
+bool is_json(const Request& request) {
+    auto type = lower(std::string(request[boost::beast::http::field::content_type]));
+    return type.rfind("application/json", 0) == 0;
+}
+
+// The value of `name` in the URL's query, if present.
+std::optional<std::string> query_parameter(const std::string& url, std::string_view name) {
+    auto q = url.find('?');
+    if (q == std::string::npos) return std::nullopt;
+    auto fragment = url.find('#', q);
+    std::vector<std::pair<std::string, std::string>> params;
+    try {
+        params = parse_form(std::string_view(url).substr(
+            q + 1, fragment == std::string::npos ? std::string::npos : fragment - q - 1));
+    } catch (const InputError&) {
+        throw WebhookRejected(400, "invalid_url", "the query string is malformed");
+    }
+    for (const auto& [k, v] : params)
+        if (k == name) return v;
+    return std::nullopt;
+}
+
+// A JSON field as text (Twilio sends strings; numbers are shown as JSON), "" when absent.
+std::string text_field(const nlohmann::json& object, const char* name) {
+    auto it = object.find(name);
+    if (it == object.end() || it->is_null()) return {};
+    return it->is_string() ? it->get<std::string>() : it->dump();
+}
+
+// A JSON body: a status object with the form's field names, or one CloudEvent.
+nlohmann::json parse_json_body(const std::string& body) {
+    auto payload = nlohmann::json::parse(body, nullptr, false);
+    if (payload.is_discarded())
+        throw WebhookRejected(400, "invalid_payload", "the JSON body is malformed");
+    if (payload.is_array()) {
+        if (payload.size() != 1)
+            throw WebhookRejected(400, "invalid_payload",
+                                  "a JSON delivery must hold one event (got " +
+                                      std::to_string(payload.size()) +
+                                      "): set the sink's batch size to 1");
+        payload = payload[0];
+    }
+    if (!payload.is_object())
+        throw WebhookRejected(400, "invalid_payload", "the JSON body is not an object");
+    return payload;
+}
+
 }  // namespace
 
 std::vector<std::pair<std::string, std::string>> parse_form(std::string_view body) {
@@ -58,46 +107,80 @@ std::vector<std::pair<std::string, std::string>> parse_form(std::string_view bod
     return out;
 }
 
-WebhookEvent TwilioWebhookVerifier::verify(const Request& request, const std::string& url) const {
-    auto header = request["X-Twilio-Signature"];
-    if (header.empty())
-        throw WebhookRejected(400, "missing_signature", "no X-Twilio-Signature header");
-    std::vector<std::pair<std::string, std::string>> params;
-    try {
-        params = parse_form(request.body());
-    } catch (const InputError&) {
-        throw WebhookRejected(400, "invalid_payload", "the form body is malformed");
-    }
+std::string TwilioWebhookVerifier::signature(
+    const std::string& url, const std::vector<std::pair<std::string, std::string>>& params) const {
     // Sorted by name; values of a repeated name keep their order (a stable sort).
     auto sorted = params;
     std::stable_sort(sorted.begin(), sorted.end(),
                      [](const auto& a, const auto& b) { return a.first < b.first; });
     std::string data = url;
     for (const auto& [name, value] : sorted) data += name + value;
-    const std::string expected = base64_encode(hmac_sha1(auth_token_, data));
-    if (!constant_time_equal(expected, std::string_view(header.data(), header.size())))
-        throw WebhookRejected(401, "bad_signature", "X-Twilio-Signature does not match");
+    return base64_encode(hmac_sha1(auth_token_, data));
+}
 
+WebhookEvent TwilioWebhookVerifier::verify(const Request& request, const std::string& url) const {
+    auto header = request["X-Twilio-Signature"];
+    if (header.empty())
+        throw WebhookRejected(400, "missing_signature", "no X-Twilio-Signature header");
+    const std::string_view given(header.data(), header.size());
     WebhookEvent event;
-    event.payload = nlohmann::json::object();
-    for (const auto& [name, value] : params) event.payload[name] = value;
-    auto field = [&](const char* name) -> std::string {
-        auto it = event.payload.find(name);
-        return it == event.payload.end() ? std::string() : it->get<std::string>();
-    };
+    if (is_json(request)) {
+        auto hash = query_parameter(url, "bodySHA256");
+        if (!hash)
+            throw WebhookRejected(400, "missing_body_hash",
+                                  "a JSON body needs the bodySHA256 query parameter");
+        if (!constant_time_equal(signature(url, {}), given))
+            throw WebhookRejected(401, "bad_signature", "X-Twilio-Signature does not match");
+        if (!constant_time_equal(sha256_hex(request.body()), lower(*hash)))
+            throw WebhookRejected(401, "bad_body_hash", "the body does not match bodySHA256");
+        event.payload = parse_json_body(request.body());
+    } else {
+        std::vector<std::pair<std::string, std::string>> params;
+        try {
+            params = parse_form(request.body());
+        } catch (const InputError&) {
+            throw WebhookRejected(400, "invalid_payload", "the form body is malformed");
+        }
+        if (!constant_time_equal(signature(url, params), given))
+            throw WebhookRejected(401, "bad_signature", "X-Twilio-Signature does not match");
+        event.payload = nlohmann::json::object();
+        for (const auto& [name, value] : params) event.payload[name] = value;
+    }
+
+    auto token = request["I-Twilio-Idempotency-Token"];
+    if (event.payload.contains("specversion")) {  // a CloudEvent from Event Streams
+        const auto& data = event.payload.contains("data") && event.payload["data"].is_object()
+                               ? event.payload["data"]
+                               : nlohmann::json::object();
+        event.key = !text_field(data, "messageSid").empty() ? text_field(data, "messageSid")
+                                                            : text_field(data, "callSid");
+        std::string type = text_field(event.payload, "type");
+        if (type.rfind("com.twilio.", 0) == 0) type = type.substr(11);
+        const std::string id = text_field(event.payload, "id");
+        if (type.empty() || id.empty())
+            throw WebhookRejected(400, "invalid_payload", "the CloudEvent has no id or type");
+        // com.twilio.messaging.message.delivered -> message.delivered, as the form's events.
+        if (type.rfind("messaging.", 0) == 0) type = type.substr(10);
+        if (type.rfind("voice.", 0) == 0) type = type.substr(6);
+        event.type = lower(type);
+        event.id = !token.empty() ? std::string(token) : id;
+        return event;
+    }
+    const auto& p = event.payload;
     std::string status;
-    if (!field("CallSid").empty()) {
-        event.key = field("CallSid");
-        status = field("CallStatus");
+    if (!text_field(p, "CallSid").empty()) {
+        event.key = text_field(p, "CallSid");
+        status = text_field(p, "CallStatus");
         event.type = "call." + lower(status.empty() ? "received" : status);
-    } else if (!field("MessageSid").empty() || !field("SmsSid").empty()) {
-        event.key = !field("MessageSid").empty() ? field("MessageSid") : field("SmsSid");
-        status = !field("MessageStatus").empty() ? field("MessageStatus") : field("SmsStatus");
+    } else if (!text_field(p, "MessageSid").empty() || !text_field(p, "SmsSid").empty()) {
+        event.key = !text_field(p, "MessageSid").empty() ? text_field(p, "MessageSid")
+                                                         : text_field(p, "SmsSid");
+        status = !text_field(p, "MessageStatus").empty() ? text_field(p, "MessageStatus")
+                                                         : text_field(p, "SmsStatus");
         event.type = "message." + lower(status.empty() ? "received" : status);
     } else {
         throw WebhookRejected(400, "invalid_payload", "neither a MessageSid nor a CallSid");
     }
-    auto token = request["I-Twilio-Idempotency-Token"];
     event.id = !token.empty() ? std::string(token) : event.key + ":" + lower(status);
     return event;
 }

@@ -77,6 +77,15 @@ inline std::string openssl_hmac(const std::string& digest, const std::string& ke
     return out;
 }
 
+/// Hex SHA-256 of `data` by the openssl command line.
+inline std::string openssl_sha256(const std::string& data) {
+    fs::path file = fs::temp_directory_path() / unique_name("aa_digest");
+    std::ofstream(file, std::ios::binary) << data;
+    std::string out = shell("openssl dgst -sha256 -r " + file.string());
+    fs::remove(file);
+    return out.substr(0, out.find(' '));
+}
+
 inline long long unix_now() {
     return std::chrono::duration_cast<std::chrono::seconds>(
                std::chrono::system_clock::now().time_since_epoch())

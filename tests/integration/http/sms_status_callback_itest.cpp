@@ -176,3 +176,69 @@ TEST_CASE("SmsStatusCallback.BadSignatureIsRefusedAndChangesNothing") {
     CHECK(f.status_changes(sid) == 0);
     CHECK(f.scalar("SELECT count(*) FROM webhook_events") == 0);
 }
+
+// JSON-bodied deliveries: Twilio adds bodySHA256 (hex SHA-256 of the raw body) to the URL's
+// query and signs the URL alone; the body must hash to it. Both a status object with the
+// form's names and an Event Streams CloudEvent (an array of one) move the row.
+TEST_CASE("SmsStatusCallback.JsonBodiesAreCheckedAgainstBodySha256") {
+    SmsCallbackFixture f;
+    auto sid = f.send_sms("sms:json");
+    auto post = [&](const std::string& body, const std::string& hash, const std::string& token) {
+        const std::string target = "/hooks/twilio?source=json&bodySHA256=" + hash;
+        std::vector<std::pair<std::string, std::string>> h = {
+            {"Content-Type", "application/json; charset=utf-8"},
+            {"X-Twilio-Signature", test::openssl_hmac("sha1", token, kPublicUrl + target, true)}};
+        return test::http_request(f.port, "POST", target, h, body);
+    };
+    const std::string sending =
+        json{{"AccountSid", kAccount}, {"MessageSid", sid}, {"MessageStatus", "sending"}}.dump();
+    // Refused, nothing stored: the wrong token, a body that is not the hashed one, no hash.
+    CHECK(post(sending, test::openssl_sha256(sending), "not-the-token").status == 401);
+    auto tampered = post(sending, test::openssl_sha256(sending + " "), kToken);
+    CHECK(tampered.status == 401);
+    CHECK(json::parse(tampered.body)["error"]["code"] == "bad_body_hash");
+    const std::string unhashed = "/hooks/twilio?source=json";
+    auto missing = test::http_request(
+        f.port, "POST", unhashed,
+        {{"Content-Type", "application/json"},
+         {"X-Twilio-Signature", test::openssl_hmac("sha1", kToken, kPublicUrl + unhashed, true)}},
+        sending);
+    CHECK(missing.status == 400);
+    CHECK(json::parse(missing.body)["error"]["code"] == "missing_body_hash");
+    CHECK(f.scalar("SELECT count(*) FROM webhook_events") == 0);
+
+    auto r = post(sending, test::openssl_sha256(sending), kToken);
+    INFO(r.body);
+    REQUIRE(r.status == 200);
+    CHECK(json::parse(r.body)["sms"] == "updated");
+    CHECK(f.row(sid) == "sending/-");
+
+    // An Event Streams CloudEvent: capitals in the status, a numeric error code.
+    const std::string cloud_event =
+        json::array({{{"specversion", "1.0"},
+                      {"type", "com.twilio.messaging.message.undelivered"},
+                      {"source", "/2010-04-01/Accounts/" + kAccount + "/Messages/" + sid + ".json"},
+                      {"id", "EZ" + std::string(32, 'a')},
+                      {"datacontenttype", "application/json"},
+                      {"data",
+                       {{"accountSid", kAccount},
+                        {"messageSid", sid},
+                        {"messageStatus", "UNDELIVERED"},
+                        {"errorCode", 30005}}}}})
+            .dump();
+    r = post(cloud_event, test::openssl_sha256(cloud_event), kToken);
+    REQUIRE(r.status == 200);
+    CHECK(json::parse(r.body)["sms"] == "updated");
+    CHECK(f.row(sid) == "undelivered/30005");
+    CHECK(f.scalar("SELECT count(*) FROM webhook_events WHERE provider = 'twilio' AND type = "
+                   "'message.undelivered' AND provider_event_id = 'EZ" + std::string(32, 'a') +
+                   "' AND correlation_key = '" + sid + "'") == 1);
+    // Two events in one delivery: refused with a clear error (one event per delivery).
+    const std::string two = "[" + json::parse(cloud_event)[0].dump() + "," +
+                            json::parse(cloud_event)[0].dump() + "]";
+    auto batch = post(two, test::openssl_sha256(two), kToken);
+    CHECK(batch.status == 400);
+    CHECK(json::parse(batch.body)["error"]["message"].get<std::string>().find("one event") !=
+          std::string::npos);
+    CHECK(f.scalar("SELECT count(*) FROM webhook_events") == 2);
+}
