@@ -31,9 +31,9 @@ struct NewPayeeBankAccount {
 
 /// Adds, lists and disables payee bank accounts. add() checks the IBAN (country length and
 /// mod-97, gateways/bank/iban.hpp), the BIC (bic.hpp; lower case accepted) and the holder's
-/// name (1–140 characters of UTF-8, no control characters: what a pain.001 Nm carries),
-/// before writing, and refuses a second ACTIVE account for a payee (the partial unique index decides, so
-/// two concurrent adds cannot both win). An account is never deleted: disable() sets
+/// name (1–140 characters of UTF-8, no control characters: what a pain.001 Nm carries)
+/// before writing, and refuses a second ACTIVE account for a payee (the partial unique
+/// index decides, so two concurrent adds cannot both win). An account is never deleted: disable() sets
 /// disabled_at, the bank payouts collector skips it, and the transfers already filed keep
 /// their own copy of the account. Errors never contain a full IBAN.
 /// Thread-safety: every call opens its own connection; safe from many threads.
