@@ -8,6 +8,7 @@
 #include "engine/core/error.hpp"
 #include "engine/core/logging.hpp"
 #include "engine/core/suggest.hpp"
+#include "plugins/common/plugin_settings.hpp"
 
 #ifndef ARTISTSAID_VERSION
 #define ARTISTSAID_VERSION "0.0.0"
@@ -169,8 +170,20 @@ int dispatch(const std::vector<std::string>& argv, std::ostream& out, std::ostre
     for (const auto& f : kSettingFlags)
         if (vm.count(f.flag)) inputs.flags[f.config_key] = vm[f.flag].as<std::string>();
 
+    inputs.extra_keys = plugins::PluginSettings::config_keys();
+
     Context context{Config::load(inputs), vm.count("json") > 0, vm, args, out, err};
     for (auto& secret : context.config.secret_values()) logging::add_secret(std::move(secret));
+    // The step plugins and gateways read their settings through PluginEnvironment: give it
+    // what the configuration file said (the environment still wins there).
+    std::map<std::string, std::string> plugin_file_settings;
+    const auto& plugin_keys = plugins::PluginSettings::config_keys();
+    for (std::size_t i = 0; i < plugin_keys.size(); ++i) {
+        const auto& e = context.config.extra_entries().at(i);
+        if (e.source == ConfigSource::kFile)
+            plugin_file_settings[std::string(plugin_keys[i].env)] = e.value;
+    }
+    plugins::PluginEnvironment::set_config_file_settings(std::move(plugin_file_settings));
     logging::init({context.config.get("log.level"), context.config.get("log.format")});
     return command.run(context);
 }

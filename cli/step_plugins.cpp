@@ -8,6 +8,7 @@
 #include "gateways/gateway_setup.hpp"
 #include "engine/store/database.hpp"
 #include "plugins/billing/billing_steps.hpp"
+#include "plugins/common/plugin_environment.hpp"
 #include "plugins/documents/render_invoice_step.hpp"
 #include "plugins/email/email_send_step.hpp"
 #include "plugins/exec/exec_step.hpp"
@@ -47,16 +48,17 @@ std::string plugin_database_url() {
     return db.url;
 }
 
-// The payment gateways, built on first use from ARTISTSAID_GATEWAYS_FILE (the sandbox alone
+// The payment gateways, built on first use from ARTISTSAID_GATEWAYS_FILE or gateways.file (the sandbox alone
 // when unset) and the secrets, like `artistsaid payments reconcile` builds them.
 const gateways::GatewayRegistry& plugin_gateways() {
     static std::mutex mutex;
     static std::unique_ptr<gateways::GatewayRegistry> registry;
     std::lock_guard lock(mutex);
     if (!registry) {
-        const char* file = std::getenv("ARTISTSAID_GATEWAYS_FILE");
-        nlohmann::json settings = (file && *file) ? gateways::load_gateway_settings(file)
-                                                  : nlohmann::json::object();
+        // $ARTISTSAID_GATEWAYS_FILE, else the configuration file's gateways.file.
+        auto file = plugins::PluginEnvironment::from_process().get("ARTISTSAID_GATEWAYS_FILE");
+        nlohmann::json settings =
+            file ? gateways::load_gateway_settings(*file) : nlohmann::json::object();
         runtime::RuntimeOptions secrets_holder;
         runtime::load_env_and_secrets(secrets_holder);
         auto built = std::make_unique<gateways::GatewayRegistry>();
@@ -83,7 +85,8 @@ const runtime::StepRegistry& step_registry() {
         runtime::StepRegistry r;
         runtime::register_builtin_steps(r);
         billing::register_billing_steps(r, connect_plugin_database);
-        // Step plugins (plugins/): settings and secrets from the process environment.
+        // Step plugins (plugins/): settings from the environment over the configuration file,
+        // secrets from the environment or credentials.
         const auto env = plugins::PluginEnvironment::from_process();
         using plugins::StorageStep;
         r.add(std::make_unique<plugins::HttpRequestStep>());

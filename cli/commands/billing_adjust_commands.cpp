@@ -15,6 +15,7 @@
 #include "gateways/gateway_setup.hpp"
 #include "plugins/billing/credit_note_issuer.hpp"
 #include "plugins/billing/plan_changer.hpp"
+#include "plugins/common/plugin_environment.hpp"
 #include "plugins/payments/refund_issuer.hpp"
 
 namespace artistsaid::cli {
@@ -70,7 +71,8 @@ int billing_refund(Context& ctx) {
 
     const std::string url = ctx.config.database_url();
     std::string file = text_option(ctx, "gateways", "");
-    if (const char* env = std::getenv("ARTISTSAID_GATEWAYS_FILE"); file.empty() && env) file = env;
+    // $ARTISTSAID_GATEWAYS_FILE, else the configuration file's gateways.file.
+    if (file.empty()) file = plugins::PluginEnvironment::from_process().get_or("ARTISTSAID_GATEWAYS_FILE", "");
     const nlohmann::json settings =
         file.empty() ? nlohmann::json::object() : gateways::load_gateway_settings(file);
     runtime::RuntimeOptions secrets_holder;

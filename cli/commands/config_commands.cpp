@@ -9,8 +9,8 @@ namespace artistsaid::cli {
 namespace {
 
 int show(Context& ctx) {
-    // The step plugins' and gateways' settings come from the environment only (the config
-    // file does not reach them): listed after the engine's, secrets as set/unset.
+    // The step plugins' and gateways' settings (env > config file > default; secrets from the
+    // environment or credentials only): listed after the engine's, secrets as set/unset.
     const auto plugin_env = plugins::PluginEnvironment::from_process();
     if (ctx.json) {
         auto j = ctx.config.to_json();
@@ -25,7 +25,7 @@ int show(Context& ctx) {
         table.add_row({e.key, shown.empty() ? "(unset)" : shown, std::string(to_string(e.source))});
     }
     table.print(ctx.out);
-    ctx.out << "\nplugin settings (environment only):\n\n";
+    ctx.out << "\nplugin settings (env > file > default; secrets: env or credentials):\n\n";
     Table plugin_table({"PLUGIN", "SETTING", "VALUE", "SOURCE"});
     for (const auto& v : plugins::PluginSettings::report(plugin_env))
         plugin_table.add_row({v.plugin, v.name, v.value.empty() ? "(unset)" : v.value, v.source});
@@ -40,13 +40,14 @@ int keys(Context& ctx) {
                        k.default_value.empty() ? "(unset)" : std::string(k.default_value),
                        std::string(k.description)});
     table.print(ctx.out);
-    ctx.out << "\nplugin settings (environment only; a secret NAME is ARTISTSAID_SECRET_NAME or "
-               "$CREDENTIALS_DIRECTORY/NAME):\n\n";
-    Table plugin_table({"PLUGIN", "SETTING", "DEFAULT", "DESCRIPTION"});
+    ctx.out << "\nplugin settings (environment variable or file key; a secret NAME is "
+               "ARTISTSAID_SECRET_NAME or $CREDENTIALS_DIRECTORY/NAME, never in the file):\n\n";
+    Table plugin_table({"PLUGIN", "SETTING", "FILE KEY", "DEFAULT", "DESCRIPTION"});
     for (const auto& s : plugins::PluginSettings::all())
         plugin_table.add_row({std::string(s.plugin),
                               (s.kind == plugins::PluginSetting::Kind::kSecret ? "secret " : "") +
                                   std::string(s.name),
+                              s.file_key.empty() ? "-" : std::string(s.file_key),
                               s.default_value.empty() ? "(unset)" : std::string(s.default_value),
                               std::string(s.description)});
     plugin_table.print(ctx.out);
@@ -63,8 +64,8 @@ Command config_commands() {
     show_cmd.name = "show";
     show_cmd.summary =
         "Print every setting, its value (secrets redacted) and where it came from "
-        "(flag > env > file > default); then the step plugins' and gateways' settings from "
-        "the environment (secrets only as set/unset).";
+        "(flag > env > file > default); then the step plugins' and gateways' settings "
+        "(env > file > default; secrets only as set/unset).";
     show_cmd.run = show;
     Command keys_cmd;
     keys_cmd.name = "keys";

@@ -3,6 +3,7 @@
 // Run it from cron or a systemd timer (e.g. every 5 minutes), like `tick`.
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <fstream>
 #include <sstream>
@@ -14,6 +15,8 @@
 #include "engine/core/duration.hpp"
 #include "engine/core/error.hpp"
 #include "engine/runtime/run_engine.hpp"
+#include "engine/core/digest.hpp"
+#include "gateways/bank/bank_file_writer.hpp"
 #include "gateways/bank/bank_payout_collector.hpp"
 #include "gateways/bank/bank_transfer_batcher.hpp"
 #include "gateways/bank/camt_statement_reader.hpp"
@@ -21,7 +24,10 @@
 #include "gateways/gateway_setup.hpp"
 #include "gateways/reconcile/payment_reconciler.hpp"
 #include "plugins/billing/payment_recorder.hpp"
+#include "plugins/common/plugin_environment.hpp"
+#include "plugins/payments/bank_file_storage.hpp"
 #include "plugins/payments/reconciled_payment_settler.hpp"
+#include "plugins/storage/storage_step.hpp"
 #include "engine/store/database.hpp"
 
 namespace artistsaid::cli {
@@ -42,8 +48,8 @@ int payments_reconcile(Context& ctx) {
     std::string file;
     if (ctx.options.count("gateways")) {
         file = ctx.options["gateways"].as<std::string>();
-    } else if (const char* env = std::getenv("ARTISTSAID_GATEWAYS_FILE"); env && *env) {
-        file = env;
+    } else {
+        file = plugins::PluginEnvironment::from_process().get_or("ARTISTSAID_GATEWAYS_FILE", "");
     }
     nlohmann::json settings =
         file.empty() ? nlohmann::json::object() : gateways::load_gateway_settings(file);
@@ -121,6 +127,36 @@ int settle_invoices(const std::string& database_url, const gateways::StatementMa
     return recorded;
 }
 
+// The gateways configuration file: --gateways, else $ARTISTSAID_GATEWAYS_FILE, else the
+// configuration file's gateways.file; "" when none.
+std::string gateways_file(const Context& ctx) {
+    if (ctx.options.count("gateways")) return ctx.options["gateways"].as<std::string>();
+    return plugins::PluginEnvironment::from_process().get_or("ARTISTSAID_GATEWAYS_FILE", "");
+}
+
+// Where `--out` (or bank_transfer.output_dir) puts local copies: a directory takes every
+// file under its own name; any other path is one file (the one this run wrote, else the
+// latest of the date and currency), which needs --currency.
+struct LocalCopyTarget {
+    std::filesystem::path directory;
+    std::string file_name;  // "" for a directory target
+};
+
+std::optional<LocalCopyTarget> local_copy_target(const Context& ctx, bool one_currency) {
+    if (!ctx.options.count("out")) return std::nullopt;
+    std::filesystem::path out = ctx.options["out"].as<std::string>();
+    std::error_code ec;
+    if (std::filesystem::is_directory(out, ec)) return LocalCopyTarget{out, ""};
+    if (!one_currency)
+        throw InputError("--out " + out.string() + " is not a directory: a single file needs "
+                         "--currency (or give a directory for every currency's file)", ErrorCode::kUsage);
+    auto parent = out.has_parent_path() ? out.parent_path() : std::filesystem::path(".");
+    if (!std::filesystem::is_directory(parent, ec) || out.filename().empty())
+        throw InputError("--out " + out.string() + ": " + parent.string() + " is not a directory",
+                         ErrorCode::kUsage);
+    return LocalCopyTarget{parent, out.filename().string()};
+}
+
 int payments_payout_file(Context& ctx) {
     if (ctx.config.database_url().empty())
         throw InputError("no database configured: set ARTISTSAID_DATABASE_URL or database_url");
@@ -135,29 +171,62 @@ int payments_payout_file(Context& ctx) {
         currency = Currency::find(code);
         if (!currency) throw InputError("--currency '" + code + "' is not an ISO 4217 currency", ErrorCode::kUsage);
     }
-    std::string file;
-    if (ctx.options.count("gateways")) {
-        file = ctx.options["gateways"].as<std::string>();
-    } else if (const char* env = std::getenv("ARTISTSAID_GATEWAYS_FILE"); env && *env) {
-        file = env;
-    }
+    const std::string file = gateways_file(ctx);
     if (file.empty())
-        throw InputError("no gateways configuration: pass --gateways FILE or set "
-                         "ARTISTSAID_GATEWAYS_FILE (it needs a bank_transfer section)");
+        throw InputError("no gateways configuration: pass --gateways FILE, set "
+                         "ARTISTSAID_GATEWAYS_FILE or gateways.file (it needs a bank_transfer section)");
     auto bank = gateways::bank_transfer_settings(gateways::load_gateway_settings(file),
                                                  ctx.config.database_url());
     if (!bank) throw InputError("gateways: " + file + " has no bank_transfer section");
     gateways::BankTransferGateway gateway(*bank);
-    // Refuses (exit 2, nothing written) before anything is handed over or written.
-    if (!std::filesystem::is_directory(bank->output_dir))
+    // Refused (exit 2, nothing handed over, put or written) before anything happens.
+    auto copy_to = local_copy_target(ctx, currency.has_value());
+    if (!bank->output_dir.empty() && !std::filesystem::is_directory(bank->output_dir))
         throw InputError("bank_transfer.output_dir " + bank->output_dir.string() + " is not a directory");
+    payments::BankFileStorage storage(plugins::make_storage_backend(plugins::PluginEnvironment::from_process()));
+
     int handed = gateways::BankPayoutCollector(ctx.config.database_url()).collect(gateway, date, currency);
-    auto result = gateways::BankTransferBatcher(gateway).write_files(date, currency);
-    auto file_json = [](const gateways::BankTransferFile& f) {
-        return nlohmann::json{{"path", f.path.string()}, {"execution_date", f.execution_date},
-                              {"currency", std::string(f.control_sum.currency().code())},
-                              {"sequence", f.sequence}, {"count", f.count},
-                              {"control_sum", f.control_sum.format_amount()}};
+    auto result = gateways::BankTransferBatcher(gateway).write_files(storage, date, currency);
+
+    // Local copies, from the stored objects (what the bank gets is what was recorded).
+    std::map<long long, std::string> copies;  // file id → local path
+    auto copy = [&](const gateways::BankTransferFile& f, const std::filesystem::path& directory,
+                    const std::string& name) {
+        if (f.storage_key.empty()) return;  // written to a directory before 0012
+        auto content = storage.get(f.storage_key, std::chrono::system_clock::now() +
+                                                      gateways::BankTransferBatcher::kStorageTimeout);
+        if (!content)
+            throw WorkError("bank files: " + f.storage_key + " is recorded but missing from the " +
+                            f.storage_backend + " storage backend");
+        if (sha256_hex(*content) != f.sha256)
+            throw WorkError("bank files: " + f.storage_key + " does not match its recorded SHA-256");
+        copies[f.id] = gateways::BankFileWriter(directory).write(name.empty() ? f.file_name : name, *content).string();
+    };
+    std::vector<const gateways::BankTransferFile*> all;
+    for (const auto& f : result.written) all.push_back(&f);
+    for (const auto& f : result.existing) all.push_back(&f);
+    if (!bank->output_dir.empty())
+        for (const auto& f : result.written) copy(f, bank->output_dir, "");
+    if (copy_to && copy_to->file_name.empty()) {
+        for (const auto* f : all) copy(*f, copy_to->directory, "");
+    } else if (copy_to && !all.empty()) {
+        const gateways::BankTransferFile* chosen = all.front();
+        if (result.written.empty())
+            for (const auto* f : all) if (f->sequence > chosen->sequence) chosen = f;
+        copy(*chosen, copy_to->directory, copy_to->file_name);
+    }
+
+    auto file_json = [&](const gateways::BankTransferFile& f) {
+        nlohmann::json j{{"id", f.id}, {"file_name", f.file_name},
+                         {"storage_backend", f.storage_backend}, {"storage_key", f.storage_key},
+                         {"sha256", f.sha256}, {"document_id", f.document_id},
+                         {"execution_date", f.execution_date},
+                         {"currency", std::string(f.control_sum.currency().code())},
+                         {"sequence", f.sequence}, {"count", f.count},
+                         {"control_sum", f.control_sum.format_amount()}};
+        if (!f.path.empty()) j["path"] = f.path.string();
+        if (auto it = copies.find(f.id); it != copies.end()) j["local_copy"] = it->second;
+        return j;
     };
     if (ctx.json) {
         auto written = nlohmann::json::array(), existing = nlohmann::json::array();
@@ -169,12 +238,19 @@ int payments_payout_file(Context& ctx) {
                 << '\n';
         return 0;
     }
+    auto where = [](const gateways::BankTransferFile& f) {
+        return f.storage_key.empty() ? f.path.string() : f.storage_key + " (" + f.storage_backend + ")";
+    };
+    auto copied = [&](const gateways::BankTransferFile& f) {
+        auto it = copies.find(f.id);
+        return it == copies.end() ? std::string() : ", copied to " + it->second;
+    };
     for (const auto& f : result.written)
-        ctx.out << "wrote " << f.path.string() << ": " << f.count << " transfer(s), control sum "
-                << f.control_sum.to_string() << '\n';
+        ctx.out << "wrote " << where(f) << ": " << f.count << " transfer(s), control sum "
+                << f.control_sum.to_string() << ", sha256 " << f.sha256 << copied(f) << '\n';
     for (const auto& f : result.existing)
-        ctx.out << "already written " << f.path.string() << ": " << f.count
-                << " transfer(s), control sum " << f.control_sum.to_string() << '\n';
+        ctx.out << "already written " << where(f) << ": " << f.count
+                << " transfer(s), control sum " << f.control_sum.to_string() << copied(f) << '\n';
     if (result.written.empty()) ctx.out << "nothing new to file for " << date << '\n';
     return 0;
 }
@@ -245,7 +321,7 @@ Command payments_commands() {
     group.name = "payments";
     group.summary =
         "Payments at the gateways: reconcile unknown and pending outcomes, import bank "
-        "statements, write bank payout files.";
+        "statements, write bank payout files, keep payees' bank accounts.";
     Command reconcile;
     reconcile.name = "reconcile";
     reconcile.summary =
@@ -254,8 +330,8 @@ Command payments_commands() {
         "gateway could not be asked.";
     reconcile.add_options = [](po::options_description& d) {
         d.add_options()("gateways", po::value<std::string>()->value_name("FILE"),
-                        "gateways configuration (default: $ARTISTSAID_GATEWAYS_FILE; without "
-                        "one only the sandbox)")(
+                        "gateways configuration (default: $ARTISTSAID_GATEWAYS_FILE or gateways.file; "
+                        "without one only the sandbox)")(
             "min-age", po::value<std::string>()->value_name("DURATION"),
             "leave rows younger than this alone, their call may be in flight (default 60s)")(
             "limit", po::value<int>()->value_name("N"), "rows per run (default 500)");
@@ -278,21 +354,28 @@ Command payments_commands() {
     Command payout_file;
     payout_file.name = "payout-file";
     payout_file.summary =
-        "Hand the due bank payouts (method bank, status pending, to the payee's account in "
-        "payee_bank_accounts) to the bank_transfer gateway and write every transfer not yet "
-        "filed into one pain.001 file per currency for the execution date; prints each file's "
-        "path, count and control sum. Running it again writes nothing new. Exit 2 (nothing "
-        "written) for a bad date, currency, IBAN or BIC.";
+        "Hand the due bank payouts (method bank, status pending, to the payee's active "
+        "account, see 'payments payees') to the bank_transfer gateway and write every "
+        "transfer not yet filed into one pain.001 file per currency for the execution date, "
+        "stored through the storage backend (storage.backend: local or s3) under "
+        "bank/pain001/<date>/<currency>/ and recorded with its SHA-256 (bank_transfer_files "
+        "and a bank_file document); prints each file's key, count, control sum and checksum. "
+        "Running it again writes nothing new. Exit 2 (nothing written) for a bad date, "
+        "currency, IBAN, BIC or storage configuration.";
     payout_file.add_options = [](po::options_description& d) {
         d.add_options()("date", po::value<std::string>()->value_name("YYYY-MM-DD"),
                         "requested execution date")(
             "currency", po::value<std::string>()->value_name("CCY"), "only this currency")(
             "gateways", po::value<std::string>()->value_name("FILE"),
             "gateways configuration with a bank_transfer section (default: "
-            "$ARTISTSAID_GATEWAYS_FILE)");
+            "$ARTISTSAID_GATEWAYS_FILE or gateways.file)")(
+            "out", po::value<std::string>()->value_name("PATH"),
+            "also copy the files to this directory (every file of the date, under its own "
+            "name) or, with --currency, to this file (the one written now, else the latest); "
+            "an existing copy with other content is refused");
     };
     payout_file.run = payments_payout_file;
-    group.children = {reconcile, import_statement, payout_file};
+    group.children = {reconcile, import_statement, payout_file, payees_commands()};
     return group;
 }
 

@@ -29,6 +29,8 @@ Command tick_command();
 Command scheduler_command();
 Command schedules_commands();
 Command payments_commands();
+/// add, list, show, disable payee bank accounts (`payments payees`, a child of `payments`).
+Command payees_commands();
 Command serve_command();
 Command apikeys_commands();
 Command plugins_commands();

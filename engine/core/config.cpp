@@ -37,6 +37,7 @@ std::string describe_source(const ConfigKey& key, ConfigSource source,
 std::optional<std::string> check_value(const ConfigKey& key, const std::string& value) {
     switch (key.kind) {
         case ConfigKind::kString:
+        case ConfigKind::kExternalUrl:
             return std::nullopt;
         case ConfigKind::kUrl: {
             if (value.empty()) return std::nullopt;
@@ -98,17 +99,22 @@ void flatten(const YAML::Node& node, const std::string& prefix, const std::strin
     }
 }
 
-const ConfigKey* find_key(std::string_view name) {
+const ConfigKey* find_key(std::string_view name, const std::vector<ConfigKey>& extra = {}) {
     for (const auto& k : config_keys())
+        if (k.key == name) return &k;
+    for (const auto& k : extra)
         if (k.key == name) return &k;
     return nullptr;
 }
 
-std::vector<std::string> key_names() {
+std::vector<std::string> key_names(const std::vector<ConfigKey>& extra) {
     std::vector<std::string> names;
     for (const auto& k : config_keys()) names.emplace_back(k.key);
+    for (const auto& k : extra) names.emplace_back(k.key);
     return names;
 }
+
+bool is_url(ConfigKind kind) { return kind == ConfigKind::kUrl || kind == ConfigKind::kExternalUrl; }
 
 }  // namespace
 
@@ -187,7 +193,7 @@ const std::vector<ConfigKey>& config_keys() {
 }
 
 Config Config::with(std::string_view key, std::string value) const {
-    const ConfigKey* known = find_key(std::string(key));
+    const ConfigKey* known = find_key(std::string(key));  // engine keys only
     if (known == nullptr) throw InputError("unknown setting '" + std::string(key) + "'", ErrorCode::kUsage);
     if (auto problem = check_value(*known, value))
         throw InputError("bad value for '" + std::string(key) + "': " + *problem);
@@ -204,6 +210,12 @@ Config Config::with(std::string_view key, std::string value) const {
 Config Config::load(const ConfigInputs& inputs) {
     Config config;
     config.file_ = inputs.file;
+    config.extra_keys_ = inputs.extra_keys;
+    for (const auto& extra : inputs.extra_keys) {
+        if (find_key(extra.key) != nullptr)
+            throw Error(ErrorCode::kInternal, "configuration key '" + std::string(extra.key) +
+                                                  "' is declared twice");
+    }
     if (!config.file_) {
         auto it = inputs.env.find("ARTISTSAID_CONFIG");
         if (it != inputs.env.end() && !it->second.empty()) config.file_ = it->second;
@@ -226,10 +238,10 @@ Config Config::load(const ConfigInputs& inputs) {
         for (const auto& [key, value] : from_file) {
             const YAML::Mark& mark = value.second;
             SourceLocation at{path, mark.line + 1, mark.column + 1};
-            const ConfigKey* known = find_key(key);
+            const ConfigKey* known = find_key(key, inputs.extra_keys);
             if (known == nullptr) {
                 std::string message = "unknown setting '" + key + "'";
-                if (auto hint = closest_match(key, key_names()))
+                if (auto hint = closest_match(key, key_names(inputs.extra_keys)))
                     message += " (did you mean '" + *hint + "'?)";
                 throw InputError(message, at);
             }
@@ -243,7 +255,7 @@ Config Config::load(const ConfigInputs& inputs) {
             throw InputError("unknown setting '" + flag.first + "'", ErrorCode::kUsage);
     }
 
-    for (const auto& key : config_keys()) {
+    auto resolve = [&](const ConfigKey& key, std::vector<Entry>& into) {
         Entry entry{std::string(key.key), std::string(key.default_value), ConfigSource::kDefault};
         if (auto it = from_file.find(entry.key); it != from_file.end()) {
             entry.value = it->second.first;
@@ -266,8 +278,10 @@ Config Config::load(const ConfigInputs& inputs) {
                                  *problem);
             }
         }
-        config.entries_.push_back(std::move(entry));
-    }
+        into.push_back(std::move(entry));
+    };
+    for (const auto& key : config_keys()) resolve(key, config.entries_);
+    for (const auto& key : inputs.extra_keys) resolve(key, config.extra_entries_);
     return config;
 }
 
@@ -282,8 +296,12 @@ std::map<std::string, std::string> Config::process_env() {
     return env;
 }
 
+const ConfigKey* Config::find(std::string_view key) const { return find_key(key, extra_keys_); }
+
 const Config::Entry& Config::entry(std::string_view key) const {
     for (const auto& e : entries_)
+        if (e.key == key) return e;
+    for (const auto& e : extra_entries_)
         if (e.key == key) return e;
     throw Error(ErrorCode::kInternal, "no configuration key '" + std::string(key) + "'");
 }
@@ -298,10 +316,10 @@ std::chrono::milliseconds Config::duration(std::string_view key) const {
 long long Config::integer(std::string_view key) const { return std::stoll(get(key)); }
 
 std::string Config::shown(std::string_view key) const {
-    const ConfigKey* info = find_key(key);
+    const ConfigKey* info = find(key);
     const std::string& value = get(key);
     if (info != nullptr && info->secret && !value.empty()) return "***";
-    if (info != nullptr && info->kind == ConfigKind::kUrl) return redact_url(value);
+    if (info != nullptr && is_url(info->kind)) return redact_url(value);
     return value;
 }
 
@@ -317,12 +335,14 @@ nlohmann::json Config::to_json() const {
 
 std::vector<std::string> Config::secret_values() const {
     std::vector<std::string> out;
-    for (const auto& e : entries_) {
-        const ConfigKey* info = find_key(e.key);
-        if (info == nullptr || e.value.empty()) continue;
-        if (info->secret) out.push_back(e.value);
-        if (info->kind == ConfigKind::kUrl)
-            for (auto& s : url_secrets(e.value)) out.push_back(std::move(s));
+    for (const auto* entries : {&entries_, &extra_entries_}) {
+        for (const auto& e : *entries) {
+            const ConfigKey* info = find(e.key);
+            if (info == nullptr || e.value.empty()) continue;
+            if (info->secret) out.push_back(e.value);
+            if (is_url(info->kind))
+                for (auto& s : url_secrets(e.value)) out.push_back(std::move(s));
+        }
     }
     return out;
 }

@@ -22,7 +22,14 @@ namespace artistsaid {
 enum class ConfigSource { kDefault, kFile, kEnv, kFlag };
 std::string_view to_string(ConfigSource source) noexcept;
 
-enum class ConfigKind { kString, kUrl, kDuration, kChoice, kPositiveInt };
+enum class ConfigKind {
+    kString,
+    kUrl,          // PostgreSQL or Redis URL (checked); shown with its password masked
+    kDuration,
+    kChoice,
+    kPositiveInt,
+    kExternalUrl,  // any other URL (not checked here); shown with its password masked
+};
 
 struct ConfigKey {
     std::string_view key;           // dotted name, as in the YAML file ("log.level")
@@ -41,6 +48,11 @@ struct ConfigInputs {
     std::optional<std::string> file;           // path of the YAML config file
     std::map<std::string, std::string> env;    // the environment (tests inject their own)
     std::map<std::string, std::string> flags;  // key → value given on the command line
+    /// Keys declared above engine/core (the step plugins' and gateways' settings,
+    /// plugins/common/plugin_settings.hpp): accepted in the file and read from the
+    /// environment with the same precedence, kept apart from the engine's own (extra_entries).
+    /// Their strings must outlive the Config (static tables).
+    std::vector<ConfigKey> extra_keys;
 };
 
 class Config {
@@ -73,6 +85,8 @@ public:
     /// The value as it may be shown: secrets replaced by "***", URL passwords masked.
     std::string shown(std::string_view key) const;
     const std::vector<Entry>& entries() const { return entries_; }
+    /// The values of ConfigInputs::extra_keys, in their order.
+    const std::vector<Entry>& extra_entries() const { return extra_entries_; }
     const std::optional<std::string>& file() const { return file_; }
 
     /// {"file": …, "settings": [{"key", "value", "source"}]} with secrets redacted.
@@ -84,7 +98,10 @@ public:
 
 private:
     const Entry& entry(std::string_view key) const;
+    const ConfigKey* find(std::string_view key) const;
     std::vector<Entry> entries_;
+    std::vector<ConfigKey> extra_keys_;
+    std::vector<Entry> extra_entries_;
     std::optional<std::string> file_;
 };
 

@@ -33,8 +33,9 @@ int BankPayoutCollector::collect(PaymentGateway& gateway, const std::string& exe
             "SELECT p.id, p.idempotency_key, p.amount, p.currency, a.id IS NOT NULL AS has_account, "
             "coalesce(a.account_holder, '') AS holder, coalesce(a.iban, '') AS iban, "
             "coalesce(a.bic, '') AS bic FROM payouts p LEFT JOIN payee_bank_accounts a ON "
+            "a.disabled_at IS NULL AND ("
             "(p.payee_client_id IS NOT NULL AND a.payee_client_id = p.payee_client_id) OR "
-            "(p.payee_affiliate_id IS NOT NULL AND a.payee_affiliate_id = p.payee_affiliate_id) "
+            "(p.payee_affiliate_id IS NOT NULL AND a.payee_affiliate_id = p.payee_affiliate_id)) "
             "WHERE p.method = 'bank' AND p.status = 'pending' AND ($1 = '' OR p.currency = $1) "
             "ORDER BY p.id",
             only);
@@ -48,7 +49,7 @@ int BankPayoutCollector::collect(PaymentGateway& gateway, const std::string& exe
                 problems += "\n  payout " + std::to_string(p.id) + ": " + why;
             };
             if (!r["has_account"].as<bool>()) {
-                fail("the payee has no bank account (payee_bank_accounts)");
+                fail("the payee has no active bank account (payments payees add)");
                 continue;
             }
             p.holder = r["holder"].as<std::string>();

@@ -7,11 +7,9 @@
 #include "engine/core/digest.hpp"
 #include "engine/core/error.hpp"
 #include "engine/store/database.hpp"
-#include "gateways/bank/bank_file_writer.hpp"
 #include "gateways/bank/pain001_writer.hpp"
 
 namespace artistsaid::gateways {
-namespace fs = std::filesystem;
 namespace {
 
 // Serialises batch runs (any two would otherwise both see the same unfiled transfers).
@@ -20,21 +18,36 @@ constexpr long long kBatchLock = 0x42414e4b46494c45;  // "BANKFILE"
 struct PlannedFile {
     BankTransferFile file;
     std::string currency;
-    std::string name;
     std::string message_id;
     std::string content;
     std::vector<long long> transfer_ids;
 };
 
+constexpr const char* kFileColumns =
+    "id, execution_date::text AS execution_date, currency, sequence, file_name, "
+    "coalesce(storage_backend, '') AS storage_backend, coalesce(storage_key, '') AS storage_key, "
+    "coalesce(path, '') AS path, sha256, coalesce(document_id, 0) AS document_id, "
+    "transfer_count, control_sum";
+
 BankTransferFile file_of(const pqxx::row& row) {
     BankTransferFile f;
+    f.id = row["id"].as<long long>();
     f.execution_date = row["execution_date"].as<std::string>();
     f.sequence = row["sequence"].as<int>();
+    f.file_name = row["file_name"].as<std::string>();
+    f.storage_backend = row["storage_backend"].as<std::string>();
+    f.storage_key = row["storage_key"].as<std::string>();
     f.path = row["path"].as<std::string>();
+    f.sha256 = row["sha256"].as<std::string>();
+    f.document_id = row["document_id"].as<long long>();
     f.count = row["transfer_count"].as<int>();
     f.control_sum = Money(row["control_sum"].as<std::int64_t>(),
                           Currency::from_code(row["currency"].as<std::string>()));
     return f;
+}
+
+std::chrono::system_clock::time_point storage_deadline() {
+    return std::chrono::system_clock::now() + BankTransferBatcher::kStorageTimeout;
 }
 
 }  // namespace
@@ -57,17 +70,19 @@ bool BankTransferBatcher::is_execution_date(std::string_view text) {
     return parts[0] >= 2000 && ymd.ok();
 }
 
+std::string BankTransferBatcher::storage_key(const std::string& execution_date,
+                                             std::string_view currency, int sequence) {
+    return "bank/pain001/" + execution_date + "/" + std::string(currency) + "/pain001-" +
+           execution_date + "-" + std::string(currency) + "-" + std::to_string(sequence) + ".xml";
+}
+
 BankTransferBatcher::Result BankTransferBatcher::write_files(
-    const std::string& execution_date, const std::optional<Currency>& currency) const {
+    const BankFileStore& files, const std::string& execution_date,
+    const std::optional<Currency>& currency) const {
     if (!is_execution_date(execution_date))
         throw InputError("execution date '" + execution_date + "' is not a date (YYYY-MM-DD)");
-    if (!fs::is_directory(settings_.output_dir))
-        throw InputError("bank_transfer.output_dir " + settings_.output_dir.string() +
-                         " is not a directory");
     const std::string only = currency ? std::string(currency->code()) : std::string();
-    BankFileWriter writer(settings_.output_dir);
     Result result;
-    std::vector<fs::path> created;  // removed again if the run does not commit
     try {
         auto conn = store::connect(settings_.database_url);
         pqxx::work tx(*conn);
@@ -82,7 +97,7 @@ BankTransferBatcher::Result BankTransferBatcher::write_files(
         std::map<std::string, std::vector<pqxx::row>> by_currency;
         for (const auto& r : rows) by_currency[r["currency"].as<std::string>()].push_back(r);
 
-        // Build every file first: a batch the writer refuses writes nothing.
+        // Build every file first: a batch the writer refuses puts nothing.
         std::vector<PlannedFile> planned;
         for (const auto& [code, transfers] : by_currency) {
             int sequence = tx.exec_params1("SELECT coalesce(max(sequence), 0) + 1 FROM "
@@ -116,51 +131,81 @@ BankTransferBatcher::Result BankTransferBatcher::write_files(
             }
             batch.created_at = std::chrono::system_clock::time_point(std::chrono::seconds(latest));
             p.content = Pain001Writer().write(batch);
-            p.name = "pain001-" + execution_date + "-" + code + "-" + std::to_string(sequence) + ".xml";
             p.message_id = batch.idempotency_key;
-            p.file = BankTransferFile{execution_date, sequence, settings_.output_dir / p.name,
-                                      static_cast<int>(transfers.size()), sum, true};
+            p.file.execution_date = execution_date;
+            p.file.sequence = sequence;
+            p.file.file_name = "pain001-" + execution_date + "-" + code + "-" + std::to_string(sequence) + ".xml";
+            p.file.storage_backend = files.backend();
+            p.file.storage_key = storage_key(execution_date, code, sequence);
+            p.file.sha256 = sha256_hex(p.content);
+            p.file.count = static_cast<int>(transfers.size());
+            p.file.control_sum = sum;
+            p.file.written = true;
             planned.push_back(std::move(p));
         }
 
-        for (auto& p : planned) {
-            bool existed = fs::exists(p.file.path);
-            p.file.path = writer.write(p.name, p.content);
-            if (!existed) created.push_back(p.file.path);
-            auto file_id = tx.exec_params1(
-                "INSERT INTO bank_transfer_files (execution_date, currency, sequence, file_name, "
-                "path, message_id, transfer_count, control_sum, sha256) VALUES ($1::date, $2, $3, "
-                "$4, $5, $6, $7, $8, $9) RETURNING id",
-                execution_date, p.currency, p.file.sequence, p.name, p.file.path.string(),
-                p.message_id, p.file.count, p.file.control_sum.minor_units(),
-                sha256_hex(p.content))[0]
-                               .as<long long>();
-            for (long long id : p.transfer_ids)
-                tx.exec_params0("UPDATE bank_transfers SET file_id = $2 WHERE id = $1", id, file_id);
-            result.written.push_back(p.file);
-        }
-        auto before = tx.exec_params(
-            "SELECT execution_date::text, currency, sequence, path, transfer_count, control_sum "
-            "FROM bank_transfer_files WHERE execution_date = $1::date AND ($2 = '' OR currency = "
-            "$2) ORDER BY currency, sequence",
-            execution_date, only);
-        for (const auto& r : before) {
-            auto f = file_of(r);
-            bool this_run = false;
-            for (const auto& w : result.written) this_run = this_run || w.path == f.path;
-            if (!this_run) result.existing.push_back(f);
+        std::vector<std::string> put_keys;  // removed again if this run does not get to commit
+        try {
+            for (auto& p : planned) {
+                auto stored = files.put(p.file.storage_key, p.content, storage_deadline());
+                put_keys.push_back(p.file.storage_key);
+                if (stored.sha256 != p.file.sha256 || stored.size != p.content.size())
+                    throw WorkError("bank files: the storage backend stored other bytes under " +
+                                    p.file.storage_key + " (SHA-256 " + stored.sha256 + ", expected " +
+                                    p.file.sha256 + ")");
+                p.file.id = tx.exec_params1(
+                    "INSERT INTO bank_transfer_files (execution_date, currency, sequence, file_name, "
+                    "storage_backend, storage_key, size_bytes, message_id, transfer_count, "
+                    "control_sum, sha256) VALUES ($1::date, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
+                    "RETURNING id",
+                    execution_date, p.currency, p.file.sequence, p.file.file_name,
+                    p.file.storage_backend, p.file.storage_key,
+                    static_cast<long long>(p.content.size()), p.message_id, p.file.count,
+                    p.file.control_sum.minor_units(), p.file.sha256)[0]
+                                .as<long long>();
+                p.file.document_id = tx.exec_params1(
+                    "INSERT INTO documents (owner_kind, owner_id, kind, storage_key, filename, "
+                    "content_type, size_bytes, sha256) VALUES ('bank_transfer_file', $1, "
+                    "'bank_file', $2, $3, 'application/xml', $4, decode($5, 'hex')) RETURNING id",
+                    p.file.id, p.file.storage_key, p.file.file_name,
+                    static_cast<long long>(p.content.size()), p.file.sha256)[0]
+                                         .as<long long>();
+                tx.exec_params0("UPDATE bank_transfer_files SET document_id = $2 WHERE id = $1",
+                                p.file.id, p.file.document_id);
+                for (long long id : p.transfer_ids)
+                    tx.exec_params0("UPDATE bank_transfers SET file_id = $2 WHERE id = $1", id, p.file.id);
+                result.written.push_back(p.file);
+            }
+            auto before = tx.exec_params(
+                std::string("SELECT ") + kFileColumns +
+                    " FROM bank_transfer_files WHERE execution_date = $1::date AND ($2 = '' OR "
+                    "currency = $2) ORDER BY currency, sequence",
+                execution_date, only);
+            for (const auto& r : before) {
+                auto f = file_of(r);
+                bool this_run = false;
+                for (const auto& w : result.written) this_run = this_run || w.id == f.id;
+                if (!this_run) result.existing.push_back(f);
+            }
+        } catch (...) {
+            // Nothing names these objects. Only while this session still holds the lock can
+            // no other run have put and recorded the same keys in between.
+            if (conn->is_open()) {
+                for (const auto& key : put_keys) {
+                    try {
+                        files.remove(key, storage_deadline());
+                    } catch (const std::exception&) {
+                        // An orphan object: the next run for the date puts it again.
+                    }
+                }
+            }
+            throw;
         }
         tx.commit();
-    } catch (...) {
-        std::error_code ignored;
-        for (const auto& path : created) fs::remove(path, ignored);
-        try {
-            throw;
-        } catch (const Error&) {
-            throw;
-        } catch (const std::exception&) {
-            store::throw_from_pqxx("writing bank transfer files");
-        }
+    } catch (const Error&) {
+        throw;
+    } catch (const std::exception&) {
+        store::throw_from_pqxx("writing bank transfer files");
     }
     return result;
 }

@@ -43,8 +43,6 @@ BankTransferGateway::BankTransferGateway(BankTransferSettings settings)
     if (settings_.database_url.empty())
         throw InputError("gateways: bank_transfer records its transfers in PostgreSQL: set "
                          "ARTISTSAID_DATABASE_URL");
-    if (settings_.output_dir.empty())
-        throw InputError("gateways: bank_transfer.output_dir is required (where pain.001 files go)");
     if (settings_.debtor_name.empty())
         throw InputError("gateways: bank_transfer.debtor_name is required (the platform's account holder)");
     if (settings_.initiating_party.empty()) settings_.initiating_party = settings_.debtor_name;

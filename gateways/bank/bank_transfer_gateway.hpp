@@ -11,7 +11,8 @@ namespace artistsaid::gateways {
 /// The platform's side of its bank transfers (config section `bank_transfer:`).
 struct BankTransferSettings {
     std::string database_url;
-    std::filesystem::path output_dir;  // where pain.001 files are written (must exist)
+    std::filesystem::path output_dir;  // optional: a local copy of each pain.001 file (the
+                                       // files themselves go to the storage backend)
     std::string initiating_party;      // GrpHdr/InitgPty/Nm
     std::string debtor_name;           // the platform's account holder
     std::string debtor_iban;           // the platform's account, money is paid from
@@ -40,7 +41,7 @@ struct BankTransferSettings {
 /// Thread-safety: every call opens its own connection; safe from many threads.
 class BankTransferGateway final : public PaymentGateway {
 public:
-    /// Throws InputError for a bad debtor IBAN/BIC, missing names or output directory.
+    /// Throws InputError for a bad debtor IBAN/BIC or missing names.
     explicit BankTransferGateway(BankTransferSettings settings);
 
     std::string_view name() const override { return "bank_transfer"; }

@@ -1,6 +1,7 @@
 #include "plugins/common/plugin_environment.hpp"
 
 #include <fstream>
+#include <mutex>
 #include <sstream>
 
 #include "engine/core/config.hpp"
@@ -9,12 +10,47 @@
 
 namespace artistsaid::plugins {
 
-PluginEnvironment PluginEnvironment::from_process() {
-    return PluginEnvironment(Config::process_env());
+namespace {
+
+struct ConfigFileSettings {
+    std::mutex mutex;
+    std::map<std::string, std::string> variables;
+};
+
+ConfigFileSettings& config_file_settings() {
+    static ConfigFileSettings settings;
+    return settings;
 }
 
-PluginEnvironment::PluginEnvironment(std::map<std::string, std::string> variables)
-    : variables_(std::move(variables)) {}
+}  // namespace
+
+PluginEnvironment PluginEnvironment::from_process() {
+    auto& file = config_file_settings();
+    std::lock_guard lock(file.mutex);
+    return PluginEnvironment(Config::process_env(), file.variables);
+}
+
+void PluginEnvironment::set_config_file_settings(std::map<std::string, std::string> variables) {
+    auto& file = config_file_settings();
+    std::lock_guard lock(file.mutex);
+    file.variables = std::move(variables);
+}
+
+PluginEnvironment::PluginEnvironment(std::map<std::string, std::string> variables,
+                                     const std::map<std::string, std::string>& from_file)
+    : variables_(std::move(variables)) {
+    for (const auto& [name, value] : from_file) {
+        if (value.empty()) continue;
+        auto it = variables_.find(name);
+        if (it != variables_.end() && !it->second.empty()) continue;  // the environment wins
+        variables_[name] = value;
+        from_file_.insert(name);
+    }
+}
+
+bool PluginEnvironment::from_config_file(const std::string& name) const {
+    return from_file_.count(name) > 0;
+}
 
 std::optional<std::string> PluginEnvironment::get(const std::string& name) const {
     auto it = variables_.find(name);

@@ -104,3 +104,55 @@ TEST_CASE("PluginsCli.ConfigShowListsPluginSettingsWithSecretsRedacted") {
     CHECK(keys.out.find("secret TWILIO_AUTH_TOKEN") != std::string::npos);
     std::filesystem::remove_all(creds);
 }
+
+TEST_CASE("PluginsCli.PluginSettingsComeFromTheConfigFileAndTheEnvironmentWins") {
+    auto dir = std::filesystem::temp_directory_path() / test::unique_name("plugin_cfg");
+    std::filesystem::create_directories(dir);
+    auto config = dir / "artistsaid.yaml";
+    std::ofstream(config) << "log:\n  level: warn\n"
+                             "storage:\n  backend: s3\n  s3_region: eu-west-3\n  s3_bucket: media\n"
+                             "email:\n  smtp_url: smtp://mailer:FileSmtpPassw0rd@mail.example.test:587\n"
+                             "sms:\n  twilio_from: \"+15005550006\"\n"
+                             "gateways:\n  file: /etc/artistsaid/gateways.yaml\n";
+    test::CliOptions opts;
+    opts.env = {{"ARTISTSAID_STORAGE_BACKEND", "local"}, {"ARTISTSAID_S3_BUCKET", "from-env"}};
+
+    auto j = test::run_cli({"--config", config.string(), "config", "show", "--json"}, opts);
+    REQUIRE_MESSAGE(j.exit_code == 0, j.err);
+    CHECK(j.out.find("FileSmtpPassw0rd") == std::string::npos);
+    CHECK(j.err.find("FileSmtpPassw0rd") == std::string::npos);
+    std::map<std::string, std::pair<std::string, std::string>> plugin;
+    const auto doc = nlohmann::json::parse(j.out);
+    for (const auto& p : doc["plugins"])
+        plugin[p["name"].get<std::string>()] = {p["value"].get<std::string>(), p["source"].get<std::string>()};
+    using V = std::pair<std::string, std::string>;
+    CHECK(plugin["ARTISTSAID_STORAGE_BACKEND"] == V("local", "env"));      // env over file
+    CHECK(plugin["ARTISTSAID_S3_BUCKET"] == V("from-env", "env"));         // env over file
+    CHECK(plugin["ARTISTSAID_S3_REGION"] == V("eu-west-3", "file"));       // file over default
+    CHECK(plugin["ARTISTSAID_TWILIO_FROM"] == V("+15005550006", "file"));
+    CHECK(plugin["ARTISTSAID_SMTP_URL"] == V("smtp://mailer:***@mail.example.test:587", "file"));
+    CHECK(plugin["ARTISTSAID_GATEWAYS_FILE"] == V("/etc/artistsaid/gateways.yaml", "file"));
+    CHECK(plugin["ARTISTSAID_SMTP_TLS"] == V("if_offered", "default"));
+    // The engine's own table is unchanged by the plugin keys.
+    for (const auto& s : doc["settings"]) CHECK(s["key"].get<std::string>().rfind("storage.", 0) != 0);
+
+    auto text = test::run_cli({"--config", config.string(), "config", "show"}, opts);
+    REQUIRE(text.exit_code == 0);
+    CHECK(text.out.find("FileSmtpPassw0rd") == std::string::npos);
+    CHECK(text.out.find("eu-west-3") != std::string::npos);
+
+    auto keys = test::run_cli({"config", "keys"});
+    REQUIRE(keys.exit_code == 0);
+    for (const char* k : {"storage.backend", "storage.dir", "email.smtp_url", "sms.twilio_from",
+                          "exec.dir", "gateways.file"})
+        CHECK_MESSAGE(keys.out.find(k) != std::string::npos, k);
+
+    // A misspelt plugin key is refused with file:line:column and a hint.
+    std::ofstream(config) << "storage:\n  bakend: s3\n";
+    auto bad = test::run_cli({"--config", config.string(), "config", "show"}, opts);
+    CHECK(bad.exit_code == 2);
+    CHECK(bad.err.find("unknown setting 'storage.bakend'") != std::string::npos);
+    CHECK(bad.err.find("storage.backend") != std::string::npos);
+    CHECK(bad.err.find(":2:") != std::string::npos);
+    std::filesystem::remove_all(dir);
+}

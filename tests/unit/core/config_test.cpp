@@ -124,3 +124,41 @@ TEST_CASE("Config.RedactUrl.LeavesUrlsWithoutPasswordsAlone") {
     CHECK(redact_url("redis://127.0.0.1:6379/0") == "redis://127.0.0.1:6379/0");
     CHECK(redact_url("postgresql://u:p%40ss@h/db") == "postgresql://u:***@h/db");
 }
+
+TEST_CASE("Config.ExtraKeys.FileAndEnvironmentWithTheSamePrecedence") {
+    const std::vector<ConfigKey> extra = {
+        {"storage.backend", "ARTISTSAID_STORAGE_BACKEND", "local", ConfigKind::kString, false, "", "b"},
+        {"storage.s3_region", "ARTISTSAID_S3_REGION", "us-east-1", ConfigKind::kString, false, "", "r"},
+        {"storage.dir", "ARTISTSAID_STORAGE_DIR", "", ConfigKind::kString, false, "", "d"},
+        {"email.smtp_url", "ARTISTSAID_SMTP_URL", "", ConfigKind::kExternalUrl, false, "", "u"},
+    };
+    TempConfigFile file("storage:\n  backend: s3\n  s3_region: eu-west-3\n"
+                        "email:\n  smtp_url: smtp://u:FilePw@mail.test:587\n");
+    ConfigInputs in;
+    in.file = file.path.string();
+    in.env = {{"ARTISTSAID_STORAGE_BACKEND", "local"}};
+    in.extra_keys = extra;
+    Config c = Config::load(in);
+    CHECK(c.get("storage.backend") == "local");
+    CHECK(c.source("storage.backend") == ConfigSource::kEnv);
+    CHECK(c.get("storage.s3_region") == "eu-west-3");
+    CHECK(c.source("storage.s3_region") == ConfigSource::kFile);
+    CHECK(c.source("storage.dir") == ConfigSource::kDefault);
+    CHECK(c.shown("email.smtp_url") == "smtp://u:***@mail.test:587");
+    auto secrets = c.secret_values();
+    CHECK(std::find(secrets.begin(), secrets.end(), "FilePw") != secrets.end());
+    REQUIRE(c.extra_entries().size() == extra.size());
+    CHECK(c.extra_entries()[1].key == "storage.s3_region");
+    // Kept apart from the engine's own settings.
+    for (const auto& e : c.entries()) CHECK(e.key.rfind("storage.", 0) != 0);
+    CHECK(c.to_json().dump().find("storage.") == std::string::npos);
+
+    // Without the extra keys the same file is refused.
+    ConfigInputs plain;
+    plain.file = file.path.string();
+    CHECK_THROWS_AS(Config::load(plain), InputError);
+    // A key declared twice is a bug.
+    ConfigInputs twice = in;
+    twice.extra_keys.push_back({"queue.prefix", "X", "", ConfigKind::kString, false, "", ""});
+    CHECK_THROWS_AS(Config::load(twice), Error);
+}
