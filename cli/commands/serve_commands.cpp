@@ -74,6 +74,9 @@ int serve(Context& ctx) {
     hooks.tolerance = std::chrono::duration_cast<std::chrono::seconds>(
         ctx.config.duration("http.webhook_tolerance"));
     hooks.paypal_api_url = ctx.config.get("http.paypal_api_url");
+    hooks.paypal_verification = ctx.config.get("http.paypal_verification");
+    hooks.paypal_cert_url_prefixes = split_list(ctx.config.get("http.paypal_cert_url_prefixes"));
+    hooks.paypal_ca_file = ctx.config.get("http.paypal_ca_file");
     hooks.secrets = runtime_opts.secrets;
     http::WebhookVerifiers verifiers(hooks);
 

@@ -184,6 +184,16 @@ const std::vector<ConfigKey>& config_keys() {
          "scheme://host[:port] providers call (Twilio signs the full URL); default http://Host"},
         {"http.paypal_api_url", "ARTISTSAID_HTTP_PAYPAL_API_URL", "https://api-m.paypal.com",
          ConfigKind::kString, false, "", "PayPal REST API base for webhook verification"},
+        {"http.paypal_verification", "ARTISTSAID_HTTP_PAYPAL_VERIFICATION", "api",
+         ConfigKind::kChoice, false, "api|certificate",
+         "PayPal webhooks: ask PayPal's verification API, or check the signature offline "
+         "with PayPal's signing certificate"},
+        {"http.paypal_cert_url_prefixes", "ARTISTSAID_HTTP_PAYPAL_CERT_URL_PREFIXES", "",
+         ConfigKind::kString, false, "",
+         "comma-separated URL prefixes a PAYPAL-CERT-URL must start with; default PayPal's "
+         "API hosts over https"},
+        {"http.paypal_ca_file", "ARTISTSAID_HTTP_PAYPAL_CA_FILE", "", ConfigKind::kString, false,
+         "", "CA bundle that PayPal's signing certificate must chain to; default the system's"},
         {"http.rate_limit", "ARTISTSAID_HTTP_RATE_LIMIT", "20", ConfigKind::kPositiveInt, false,
          "", "API requests per second per key, on average (429 with Retry-After beyond)"},
         {"http.rate_burst", "ARTISTSAID_HTTP_RATE_BURST", "40", ConfigKind::kPositiveInt, false,

@@ -5,7 +5,7 @@
 #include <algorithm>
 
 #include "engine/core/error.hpp"
-#include "engine/schedule/rfc3339.hpp"
+#include "engine/http/paypal_delivery.hpp"
 
 namespace artistsaid::http {
 
@@ -47,35 +47,13 @@ std::string PayPalWebhookVerifier::access_token(bool renew) const {
 }
 
 WebhookEvent PayPalWebhookVerifier::verify(const Request& request, const std::string&) const {
-    auto header = [&](const char* name) {
-        auto v = request[name];
-        if (v.empty())
-            throw WebhookRejected(400, "missing_signature", std::string("no ") + name + " header");
-        return std::string(v);
-    };
-    const std::string id = header("PAYPAL-TRANSMISSION-ID"), time = header("PAYPAL-TRANSMISSION-TIME"),
-                      sig = header("PAYPAL-TRANSMISSION-SIG"), cert = header("PAYPAL-CERT-URL"),
-                      algo = header("PAYPAL-AUTH-ALGO");
-    try {
-        auto sent = schedule::parse_rfc3339(time);
-        auto now = std::chrono::system_clock::now();
-        if (sent < now - tolerance_ || sent > now + tolerance_)
-            throw WebhookRejected(401, "stale_timestamp",
-                                  "PAYPAL-TRANSMISSION-TIME is outside the replay window");
-    } catch (const InputError&) {
-        throw WebhookRejected(400, "malformed_signature",
-                              "PAYPAL-TRANSMISSION-TIME is not an RFC 3339 time");
-    }
-    auto body = nlohmann::json::parse(request.body(), nullptr, false);
-    if (!body.is_object() || !body.contains("id") || !body["id"].is_string() ||
-        !body.contains("event_type") || !body["event_type"].is_string())
-        throw WebhookRejected(400, "invalid_payload", "a PayPal event needs an id and event_type");
+    PayPalDelivery d = read_paypal_delivery(request, tolerance_);
     // The raw body goes in as webhook_event: it is valid JSON (checked above).
-    const std::string call = "{\"auth_algo\":" + nlohmann::json(algo).dump() +
-                             ",\"cert_url\":" + nlohmann::json(cert).dump() +
-                             ",\"transmission_id\":" + nlohmann::json(id).dump() +
-                             ",\"transmission_sig\":" + nlohmann::json(sig).dump() +
-                             ",\"transmission_time\":" + nlohmann::json(time).dump() +
+    const std::string call = "{\"auth_algo\":" + nlohmann::json(d.auth_algo).dump() +
+                             ",\"cert_url\":" + nlohmann::json(d.cert_url).dump() +
+                             ",\"transmission_id\":" + nlohmann::json(d.transmission_id).dump() +
+                             ",\"transmission_sig\":" + nlohmann::json(d.transmission_sig).dump() +
+                             ",\"transmission_time\":" + nlohmann::json(d.transmission_time).dump() +
                              ",\"webhook_id\":" + nlohmann::json(credentials_.webhook_id).dump() +
                              ",\"webhook_event\":" + request.body() + "}";
     HttpResponse response;
@@ -100,14 +78,7 @@ WebhookEvent PayPalWebhookVerifier::verify(const Request& request, const std::st
                                   std::to_string(response.status));
     if (verdict["verification_status"] != "SUCCESS")
         throw WebhookRejected(401, "bad_signature", "PayPal did not verify the signature");
-    WebhookEvent event;
-    event.id = body["id"];
-    event.type = body["event_type"];
-    if (body.contains("resource") && body["resource"].is_object() &&
-        body["resource"].contains("id") && body["resource"]["id"].is_string())
-        event.key = body["resource"]["id"];
-    event.payload = std::move(body);
-    return event;
+    return paypal_event(std::move(d.body));
 }
 
 }  // namespace artistsaid::http

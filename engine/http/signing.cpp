@@ -57,6 +57,19 @@ std::string base64_encode(std::string_view bytes) {
     return out;
 }
 
+std::optional<std::string> base64_decode(std::string_view text) {
+    if (text.empty() || text.size() % 4 != 0 || text.size() > 64 * 1024) return std::nullopt;
+    std::string out(text.size() / 4 * 3, '\0');
+    int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                            reinterpret_cast<const unsigned char*>(text.data()),
+                            static_cast<int>(text.size()));
+    if (n < 0) return std::nullopt;
+    // EVP_DecodeBlock counts the padding as zero bytes: drop one per '='.
+    std::size_t padding = text.back() == '=' ? (text[text.size() - 2] == '=' ? 2 : 1) : 0;
+    out.resize(static_cast<std::size_t>(n) - padding);
+    return out;
+}
+
 bool constant_time_equal(std::string_view a, std::string_view b) noexcept {
     if (a.size() != b.size()) return false;
     if (a.empty()) return true;

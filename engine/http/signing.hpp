@@ -3,6 +3,7 @@
 // Thread-safety: pure functions.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -16,6 +17,8 @@ std::string sha256(std::string_view data);
 
 std::string to_hex(std::string_view bytes);
 std::string base64_encode(std::string_view bytes);
+/// Standard base64 (with padding) → bytes; nullopt when malformed or over 64 KiB of text.
+std::optional<std::string> base64_decode(std::string_view text);
 
 /// True if a and b are equal; takes the same time for any two strings of one length
 /// (CRYPTO_memcmp), so a signature cannot be guessed byte by byte.

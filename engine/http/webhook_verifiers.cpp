@@ -6,6 +6,7 @@
 #include <cctype>
 
 #include "engine/http/generic_webhook_verifier.hpp"
+#include "engine/http/paypal_certificate_verifier.hpp"
 #include "engine/http/paypal_webhook_verifier.hpp"
 #include "engine/http/stripe_webhook_verifier.hpp"
 #include "engine/http/twilio_webhook_verifier.hpp"
@@ -46,9 +47,19 @@ WebhookVerifiers::WebhookVerifiers(const WebhookSettings& s) {
                              find_secret(s.secrets, "PAYPAL_CLIENT_SECRET"),
                              find_secret(s.secrets, "PAYPAL_WEBHOOK_ID")};
     while (!paypal.api_url.empty() && paypal.api_url.back() == '/') paypal.api_url.pop_back();
-    if (!paypal.client_id.empty() && !paypal.client_secret.empty() && !paypal.webhook_id.empty())
+    if (s.paypal_verification == "certificate" && !paypal.webhook_id.empty()) {
+        PayPalCertificateSettings offline;
+        offline.webhook_id = paypal.webhook_id;
+        if (!s.paypal_cert_url_prefixes.empty())
+            offline.trusted_url_prefixes = s.paypal_cert_url_prefixes;
+        offline.ca_file = s.paypal_ca_file;
+        offline.fetch_timeout = s.call_timeout;
+        builtin_["paypal"] = std::make_unique<PayPalCertificateVerifier>(offline, s.tolerance);
+    } else if (!paypal.client_id.empty() && !paypal.client_secret.empty() &&
+               !paypal.webhook_id.empty()) {
         builtin_["paypal"] =
             std::make_unique<PayPalWebhookVerifier>(paypal, s.tolerance, s.call_timeout);
+    }
     const std::string prefix = "webhook_secret_";
     for (const auto& [key, value] : s.secrets.items()) {
         std::string k = lower(key);

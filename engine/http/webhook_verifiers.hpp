@@ -2,7 +2,9 @@
 // a provider without its secret is not served (its hook answers 404).
 //   stripe   STRIPE_WEBHOOK_SECRET (the endpoint's whsec_… signing secret)
 //   twilio   TWILIO_AUTH_TOKEN
-//   paypal   PAYPAL_CLIENT_ID, PAYPAL_CLIENT_SECRET, PAYPAL_WEBHOOK_ID
+//   paypal   PAYPAL_WEBHOOK_ID, and PAYPAL_CLIENT_ID + PAYPAL_CLIENT_SECRET for the
+//            verification API (paypal_verification "api", the default); "certificate"
+//            verifies offline with PayPal's signing certificate and needs only the id
 //   generic  WEBHOOK_SECRET_<NAME> serves /hooks/generic/<name> (name in lower case)
 // Secrets come from ARTISTSAID_SECRET_<NAME> variables or systemd credentials named in
 // lower case (runtime::load_env_and_secrets).
@@ -22,6 +24,9 @@ namespace artistsaid::http {
 struct WebhookSettings {
     std::chrono::seconds tolerance{300};
     std::string paypal_api_url = "https://api-m.paypal.com";
+    std::string paypal_verification = "api";  // or "certificate"
+    std::vector<std::string> paypal_cert_url_prefixes;  // empty: PayPal's API hosts (https)
+    std::string paypal_ca_file;                         // empty: the system's trust store
     std::chrono::milliseconds call_timeout{std::chrono::seconds(10)};
     nlohmann::json secrets = nlohmann::json::object();
 };

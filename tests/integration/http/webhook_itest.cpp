@@ -291,6 +291,127 @@ TEST_CASE("Webhooks.PayPal.VerifiedThroughTheVerificationApi") {
     CHECK(f.events() == 1);
 }
 
+// Offline: the signature is checked with PayPal's signing certificate. A private CA (made
+// here by the openssl command line) stands in for the public ones; the certificates are
+// served over loopback HTTP, the signatures made by `openssl dgst -sign` and the CRC-32 by
+// Python's zlib — nothing of the server's own code.
+TEST_CASE("Webhooks.PayPal.VerifiedOfflineWithTheSigningCertificate") {
+    const auto dir = std::filesystem::temp_directory_path() / test::unique_name("aa_paypal_certs");
+    std::filesystem::create_directories(dir / "certs");
+    const std::string d = dir.string();
+    auto make_leaf = [&](const std::string& name, const std::string& host, bool by_ca) {
+        std::ofstream(dir / (name + ".ext")) << "subjectAltName=DNS:" << host << "\n";
+        test::shell("cd " + d + " && openssl req -newkey rsa:2048 -nodes -keyout " + name +
+                    ".key -out " + name + ".csr -subj '/CN=" + host + "' 2>/dev/null && " +
+                    (by_ca ? "openssl x509 -req -in " + name + ".csr -CA ca.pem -CAkey ca.key "
+                                 "-CAcreateserial -days 2 -extfile " + name + ".ext -out certs/" +
+                                 name + ".pem 2>/dev/null"
+                           : "openssl x509 -req -in " + name + ".csr -signkey " + name +
+                                 ".key -days 2 -extfile " + name + ".ext -out certs/" + name +
+                                 ".pem 2>/dev/null"));
+    };
+    test::shell("cd " + d + " && openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key "
+                "-out ca.pem -days 2 -subj '/CN=Test PayPal Root' 2>/dev/null");
+    make_leaf("paypal", "messageverificationcerts.paypal.com", true);
+    make_leaf("impostor", "messageverificationcerts.paypal.com", false);  // self-signed
+    make_leaf("other", "www.example.test", true);                         // trusted, wrong name
+    test::ChildProcess certs("/usr/bin/python3", {"-u", "-m", "http.server", "0", "--bind",
+                                                  "127.0.0.1", "--directory", d});
+    REQUIRE(test::eventually([&] { return certs.output().find(" port ") != std::string::npos; }, 20s));
+    const int certs_port = std::stoi(certs.output().substr(certs.output().find(" port ") + 6));
+    const std::string base = "http://127.0.0.1:" + std::to_string(certs_port) + "/certs/";
+
+    WebhookFixture f;
+    f.workflow("on-paypal",
+               "name: on-paypal\nversion: 1\non:\n  webhook: { provider: paypal }\nsteps:\n"
+               "  - id: hi\n    uses: log\n    with: { message: paid }\n");
+    f.start({{"ARTISTSAID_SECRET_PAYPAL_WEBHOOK_ID", "WH-OFFLINE-7"},
+             {"ARTISTSAID_HTTP_PAYPAL_VERIFICATION", "certificate"},
+             {"ARTISTSAID_HTTP_PAYPAL_CERT_URL_PREFIXES", base},
+             {"ARTISTSAID_HTTP_PAYPAL_CA_FILE", d + "/ca.pem"}});
+
+    const std::string tid = "6f3b2c10-0000-11ee-8000-00000000abcd";
+    std::time_t now = std::time(nullptr);
+    std::tm utc{};
+    gmtime_r(&now, &utc);
+    char time_text[32];
+    std::strftime(time_text, sizeof time_text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+    const std::string time = time_text;
+    auto crc = [&](const std::string& body) {
+        std::ofstream(dir / "body", std::ios::binary) << body;
+        auto out = test::shell("/usr/bin/python3 -c \"import zlib; print(zlib.crc32(open('" + d +
+                               "/body', 'rb').read()))\"");
+        return out.substr(0, out.find('\n'));
+    };
+    auto sign = [&](const std::string& key, const std::string& text) {
+        std::ofstream(dir / "signed", std::ios::binary) << text;
+        auto out = test::shell("openssl dgst -sha256 -sign " + d + "/" + key + ".key " + d +
+                               "/signed | openssl base64 -A");
+        return out.substr(0, out.find('\n'));
+    };
+    auto deliver = [&](const std::string& body, const std::string& sig, const std::string& cert,
+                       const std::string& algo = "SHA256withRSA") {
+        return test::http_request(f.port, "POST", "/hooks/paypal",
+                                  {{"Content-Type", "application/json"},
+                                   {"PAYPAL-TRANSMISSION-ID", tid},
+                                   {"PAYPAL-TRANSMISSION-TIME", time},
+                                   {"PAYPAL-TRANSMISSION-SIG", sig},
+                                   {"PAYPAL-AUTH-ALGO", algo},
+                                   {"PAYPAL-CERT-URL", cert}},
+                                  body);
+    };
+    auto code = [](const test::HttpReply& r) {
+        auto j = json::parse(r.body, nullptr, false);
+        return j.is_object() && j.contains("error") ? j["error"]["code"].get<std::string>()
+                                                    : std::string("-");
+    };
+    // Not canonical JSON on purpose: the raw bytes are what is signed.
+    const std::string body =
+        R"({ "id": "WH-OFF-1", "event_type": "PAYMENT.CAPTURE.COMPLETED", "resource": {"id": "CAP-77"} })";
+    const std::string text = tid + "|" + time + "|WH-OFFLINE-7|" + crc(body);
+    const std::string sig = sign("paypal", text);
+
+    auto tampered = body;
+    tampered.replace(tampered.find("CAP-77"), 6, "CAP-78");
+    auto r = deliver(tampered, sig, base + "paypal.pem");
+    CHECK(r.status == 401);
+    CHECK(code(r) == "bad_signature");
+    r = deliver(body, sign("paypal", tid + "|" + time + "|WH-SOMEONE-ELSE|" + crc(body)),
+                base + "paypal.pem");
+    CHECK(code(r) == "bad_signature");
+    r = deliver(body, sig, "https://certs.example.test/paypal.pem");
+    CHECK(r.status == 401);
+    CHECK(code(r) == "untrusted_cert_url");
+    r = deliver(body, sign("impostor", text), base + "impostor.pem");
+    CHECK(r.status == 401);
+    CHECK(code(r) == "bad_certificate");
+    r = deliver(body, sign("other", text), base + "other.pem");
+    CHECK(code(r) == "bad_certificate");
+    CHECK(deliver(body, sig, base + "paypal.pem", "SHA1withRSA").status == 401);
+    CHECK(deliver(body, "%%%not-base64", base + "paypal.pem").status == 400);
+    r = deliver(body, sig, base + "missing.pem");  // the certificate cannot be had: PayPal retries
+    CHECK(r.status == 503);
+    CHECK(f.events() == 0);
+
+    r = deliver(body, sig, base + "paypal.pem");
+    INFO(r.body);
+    REQUIRE(r.status == 200);
+    CHECK(json::parse(r.body)["runs"].size() == 1);
+    CHECK(f.scalar("SELECT count(*) FROM webhook_events WHERE provider = 'paypal' AND "
+                   "provider_event_id = 'WH-OFF-1' AND correlation_key = 'CAP-77'") == 1);
+    // The certificate is kept: with the certificate server gone, the next delivery verifies.
+    certs.signal(SIGKILL);
+    certs.wait(5s);
+    const std::string body2 =
+        R"({"id":"WH-OFF-2","event_type":"PAYMENT.CAPTURE.COMPLETED","resource":{"id":"CAP-78"}})";
+    r = deliver(body2, sign("paypal", tid + "|" + time + "|WH-OFFLINE-7|" + crc(body2)),
+                base + "paypal.pem");
+    CHECK(r.status == 200);
+    CHECK(f.events() == 2);
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+}
+
 TEST_CASE("Webhooks.WaitEvent.AWebhookResumesAWaitingRun") {
     WebhookFixture f;
     f.workflow("await-order",
