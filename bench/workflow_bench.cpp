@@ -7,8 +7,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <pqxx/pqxx>
 #include <sstream>
 #include <thread>
@@ -227,15 +231,76 @@ void start_runs(runtime::RunEngine& engine, const workflow::WorkflowDefinition& 
     if (failed) throw WorkError("bench: starting runs failed: " + error);
 }
 
+// CPU seconds (user + system) used so far by this process, by the PostgreSQL server (the
+// postmaster of this connection's backend: its own time, that of its children it reaped
+// — backends that exited — and that of its live children; read from /proc, so
+// PostgreSQL must run on this machine, else -1) and by Redis (INFO cpu). All of the
+// server's work is counted, including other databases' if anything else uses it.
+struct CpuSample {
+    double self = 0, postgres = 0, redis = 0;
+};
+
+// {ppid, utime + stime, cutime + cstime} in clock ticks, or ppid -1.
+std::array<long long, 3> proc_times(long pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto close = text.rfind(')');
+    if (close == std::string::npos || close + 2 >= text.size()) return {-1, 0, 0};
+    std::istringstream fields(text.substr(close + 2));
+    std::vector<long long> f;
+    std::string field;
+    for (int i = 3; i <= 17 && fields >> field; ++i)
+        f.push_back(i == 3 ? 0 : std::stoll(field));  // field 3 is the state letter
+    if (f.size() < 15) return {-1, 0, 0};
+    return {f[1], f[11] + f[12], f[13] + f[14]};
+}
+
+double postgres_cpu_seconds(pqxx::connection& db) {
+    long backend = 0;
+    {
+        pqxx::read_transaction tx(db);
+        backend = tx.exec1("SELECT pg_backend_pid()")[0].as<long>();
+    }
+    const long long postmaster = proc_times(backend)[0];
+    if (postmaster <= 0) return -1;
+    auto own = proc_times(postmaster);
+    long long ticks = own[1] + own[2];
+    for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+        const std::string name = entry.path().filename().string();
+        if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+        auto t = proc_times(std::stol(name));
+        if (t[0] == postmaster) ticks += t[1];
+    }
+    return static_cast<double>(ticks) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+CpuSample cpu_sample(pqxx::connection& db, queue::RedisConnection& redis) {
+    CpuSample s;
+    auto self = proc_times(::getpid());
+    s.self = static_cast<double>(self[1]) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+    s.postgres = postgres_cpu_seconds(db);
+    std::string info = redis.command({"INFO", "cpu"}).view().string();
+    for (const char* key : {"used_cpu_sys:", "used_cpu_user:"}) {
+        auto at = info.find(key);
+        if (at != std::string::npos) s.redis += std::stod(info.substr(at + std::strlen(key)));
+    }
+    return s;
+}
+
 nlohmann::json throughput_phase(runtime::RunEngine& engine, pqxx::connection& db,
                                 const workflow::WorkflowDefinition& definition, int runs,
-                                int starters) {
+                                int starters, queue::RedisConnection& redis) {
+    const CpuSample cpu_before = cpu_sample(db, redis);
     auto t = Clock::now();
     const auto batches_before = engine.start_batches();
     start_runs(engine, definition, nlohmann::json::object(), runs, starters);
     const auto batches_after = engine.start_batches();
     double start_seconds = std::chrono::duration<double>(Clock::now() - t).count();
     double seconds = wait_for_runs(db, definition.name, runs, std::chrono::minutes(15));
+    const CpuSample cpu_after = cpu_sample(db, redis);
+    auto per_run_ms = [runs](double before, double after) {
+        return before < 0 || after < 0 ? -1.0 : (after - before) * 1000.0 / runs;
+    };
     // Each run's latency (created → finished): small when starting runs is the bound,
     // growing when runs wait in the queue for the worker.
     pqxx::read_transaction tx(db);
@@ -251,6 +316,13 @@ nlohmann::json throughput_phase(runtime::RunEngine& engine, pqxx::connection& db
             {"latency_max_ms", latency[1].as<double>()},
             // Group commit: transactions that started these runs (the rest shared one).
             {"start_transactions", batches_after.first - batches_before.first},
+            // CPU per run of the bench process (which starts the runs), the PostgreSQL
+            // server and Redis, from before the first start to the last run finished
+            // (the worker process, idle in a phase of inline steps, is not counted).
+            {"cpu_ms_per_run",
+             {{"bench_process", per_run_ms(cpu_before.self, cpu_after.self)},
+              {"postgres", per_run_ms(cpu_before.postgres, cpu_after.postgres)},
+              {"redis", per_run_ms(cpu_before.redis, cpu_after.redis)}}},
             {"runs_per_s", seconds > 0 ? static_cast<long long>(runs / seconds) : 0}};
 }
 
@@ -291,8 +363,10 @@ nlohmann::json run_workflow_bench(const WorkflowBenchOptions& o) {
             WorkerProcess worker(o, database.url(), prefix);
             out["worker_rss_idle_kib"] = proc_status_kib(worker.pid(), "VmRSS");
             // 1. Runs of a 5-step linear workflow of no-op steps.
+            queue::RedisConnection redis(queue::RedisEndpoint::parse(o.redis_url),
+                                         std::chrono::seconds(5), std::chrono::seconds(30));
             auto linear = throughput_phase(engine, db, compile(catalog, kLinear5), o.runs,
-                                           o.starters);
+                                           o.starters, redis);
             out["linear5_runs"] = linear["runs"];
             out["linear5_seconds"] = linear["seconds"];
             out["linear5_runs_per_s"] = linear["runs_per_s"];
@@ -301,9 +375,10 @@ nlohmann::json run_workflow_bench(const WorkflowBenchOptions& o) {
             out["linear5_latency_max_ms"] = linear["latency_max_ms"];
             out["linear5_start_transactions"] = linear["start_transactions"];
             out["linear5_steps_per_s"] = linear["runs_per_s"].get<long long>() * 5;
+            out["linear5_cpu_ms_per_run"] = linear["cpu_ms_per_run"];
             // 1b. The same with `noop` steps: every step a queue job (claim, job, record).
             auto queued = throughput_phase(engine, db, compile(catalog, kLinear5Queued), o.runs,
-                                           o.starters);
+                                           o.starters, redis);
             out["linear5_queued_runs_per_s"] = queued["runs_per_s"];
             out["linear5_queued_seconds"] = queued["seconds"];
             out["linear5_queued_latency_p50_ms"] = queued["latency_p50_ms"];
@@ -311,7 +386,7 @@ nlohmann::json run_workflow_bench(const WorkflowBenchOptions& o) {
             // 2. Runs of a 1→100 fan-out (one step, then a for_each of 100 no-op items).
             const int fanout_runs = std::max(10, o.runs / 10);
             auto fanout = throughput_phase(engine, db, compile(catalog, kFanout100), fanout_runs,
-                                           o.starters);
+                                           o.starters, redis);
             out["fanout100_runs"] = fanout["runs"];
             out["fanout100_seconds"] = fanout["seconds"];
             out["fanout100_runs_per_s"] = fanout["runs_per_s"];

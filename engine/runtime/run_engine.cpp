@@ -30,6 +30,62 @@ namespace artistsaid::runtime {
 
 using namespace detail;
 
+namespace {
+
+// Definition snapshots known to be committed, per engine (its serial) and exact YAML
+// (checksum and file): their workflow_definitions ids.
+std::mutex g_snapshots_mutex;
+std::map<std::string, std::int64_t> g_snapshots;
+
+std::string snapshot_key(uint64_t serial, const std::string& checksum, const std::string& file) {
+    return std::to_string(serial) + '\n' + checksum + '\n' + file;
+}
+
+// The id of the snapshot of `definition` (0014_run_rows.sql): from the engine's cache, else
+// found or inserted in `tx` — remembered by remember_snapshot once `tx` committed, as a
+// rolled-back insert leaves no row. Concurrent first inserts of one snapshot wait for each
+// other's commit, so that happens once per engine and YAML.
+std::int64_t snapshot_of(uint64_t serial, pqxx::work& tx,
+                         const workflow::WorkflowDefinition& definition,
+                         const std::string& checksum) {
+    {
+        std::lock_guard lock(g_snapshots_mutex);
+        auto it = g_snapshots.find(snapshot_key(serial, checksum, definition.file));
+        if (it != g_snapshots.end()) return it->second;
+    }
+    tx.conn().prepare("aa_definition_snapshot",
+        "WITH i AS (INSERT INTO workflow_definitions (name, version, checksum, yaml, source_path) "
+        "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (checksum, coalesce(source_path, '')) "
+        "DO NOTHING RETURNING id) "
+        "SELECT id FROM i UNION ALL SELECT id FROM workflow_definitions "
+        "WHERE checksum = $3 AND coalesce(source_path, '') = $5 LIMIT 1");
+    auto r = tx.exec_prepared("aa_definition_snapshot", definition.name, definition.version,
+                              checksum, definition.source, definition.file);
+    if (r.empty()) {
+        // Inserted by a transaction that committed while this statement waited for it: the
+        // next statement sees it.
+        r = tx.exec_params(
+            "SELECT id FROM workflow_definitions WHERE checksum = $1 AND "
+            "coalesce(source_path, '') = $2",
+            checksum, definition.file);
+    }
+    if (r.empty())
+        throw Error(ErrorCode::kInternal,
+                    "the definition snapshot of " + definition.name + " was not stored");
+    return r[0][0].as<std::int64_t>();
+}
+
+void remember_snapshot(uint64_t serial, const store::RunRow& run) {
+    auto id = run.definition.find("id");
+    if (id == run.definition.end()) return;
+    std::lock_guard lock(g_snapshots_mutex);
+    g_snapshots.emplace(snapshot_key(serial, run.definition.value("checksum", ""),
+                                     run.definition.value("file", "")),
+                        id->get<std::int64_t>());
+}
+
+}  // namespace
+
 RunEngine::RunEngine(RuntimeOptions options, const StepRegistry& steps)
     : options_(std::move(options)), steps_(steps), catalog_(steps.catalog()) {
     static std::atomic<uint64_t> next_serial{1};
@@ -165,9 +221,13 @@ RunEngine::Jobs RunEngine::start_in(pqxx::work& tx, const workflow::WorkflowDefi
     run.id = run.id.empty() ? new_id() : run.id;
     run.workflow_name = definition.name;
     run.workflow_version = definition.version;
+    const std::string checksum = sha256_hex(definition.source);
+    // The run refers to the snapshot of its exact YAML, stored once (0014_run_rows.sql):
+    // "id" is its workflow_definitions row.
     run.definition = {{"source", definition.source},
                       {"file", definition.file},
-                      {"checksum", sha256_hex(definition.source)}};
+                      {"checksum", checksum},
+                      {"id", snapshot_of(serial_, tx, definition, checksum)}};
     run.status = "running";
     if (definition.concurrency) {
         // The key was rendered by the caller (it may read inputs and env only).
@@ -198,22 +258,6 @@ RunEngine::Jobs RunEngine::start_in(pqxx::work& tx, const workflow::WorkflowDefi
         BufferedWrites::current()->add_run(run, steps, first_event, first_payload);
     else
         store::RunStore::insert_run_with_steps(tx, run, steps, first_event, first_payload);
-    // Register the definition version (first run of a version records its YAML). Once per
-    // process and version: concurrent starts inserting the same key would wait for each
-    // other's commit.
-    const std::string version_key = definition.name + "@" + std::to_string(definition.version);
-    bool registered;
-    {
-        std::lock_guard lock(definitions_mutex_);
-        registered = registered_versions_.count(version_key) != 0;
-    }
-    if (!registered) {
-        tx.exec_params0(
-            "INSERT INTO workflow_definitions (name, version, checksum, yaml, source_path) "
-            "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (name, version) DO NOTHING",
-            definition.name, definition.version, run.definition["checksum"].get<std::string>(),
-            definition.source, definition.file);
-    }
     if (run.status != "running") return {};
     if (updates == nullptr) return advance(tx, run, definition, steps);  // the rows just inserted
     // The first steps that run inline (built-ins without I/O) run now, in this transaction.
@@ -327,10 +371,7 @@ void RunEngine::start_batch(const std::vector<PendingStart*>& batch) {
         }
         return;
     }
-    std::lock_guard lock(definitions_mutex_);
-    for (PendingStart* p : batch)
-        registered_versions_.insert(p->definition->name + "@" +
-                                    std::to_string(p->definition->version));
+    for (PendingStart* p : batch) remember_snapshot(serial_, p->run);
 }
 
 void RunEngine::start_alone(PendingStart& p) {
@@ -350,8 +391,7 @@ void RunEngine::start_alone(PendingStart& p) {
             p.jobs = start_in(tx, definition, p.run, &p.updates);
             flush_writes(tx);
             tx.commit();
-            std::lock_guard lock(definitions_mutex_);
-            registered_versions_.insert(definition.name + "@" + std::to_string(definition.version));
+            remember_snapshot(serial_, p.run);
         } catch (const pqxx::unique_violation&) {
             if (!p.run.dedupe_key.empty()) {
                 // Two starts with one dedupe key raced: the other one won.

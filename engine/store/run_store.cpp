@@ -12,7 +12,11 @@ std::string iso(const std::string& column) {
 }
 
 const std::string kRunColumns =
-    "id::text, workflow_name, workflow_version, definition::text, inputs::text, "
+    "id::text, workflow_name, workflow_version, coalesce(definition, (SELECT "
+    "jsonb_build_object('source', d.yaml, 'file', coalesce(d.source_path, ''), 'checksum', "
+    "d.checksum, 'id', d.id) FROM workflow_definitions d "
+    "WHERE d.id = workflow_runs.definition_id))::text, "
+    "inputs::text, "
     "coalesce(outputs::text, 'null'), status, trigger_kind, coalesce(trigger_ref, ''), "
     "coalesce(dedupe_key, ''), coalesce(concurrency_key, ''), coalesce(error, ''), " +
     iso("created_at") + ", " + iso("started_at") + ", " + iso("finished_at") +
@@ -170,6 +174,17 @@ std::optional<std::string> opt_json(const nlohmann::json& j) {
     return j.dump();
 }
 
+// A run refers to its shared definition snapshot (the workflow_definitions row whose id
+// is the definition's "id"; 0014_run_rows.sql), or carries a copy (no "id").
+std::optional<std::string> definition_copy(const RunRow& run) {
+    if (run.definition.contains("id")) return std::nullopt;
+    return run.definition.dump();
+}
+std::optional<std::int64_t> definition_ref(const RunRow& run) {
+    if (run.definition.contains("id")) return run.definition["id"].get<std::int64_t>();
+    return std::nullopt;
+}
+
 bool is_final(const std::string& status) {
     return status == "succeeded" || status == "failed" || status == "continued" ||
            status == "skipped" || status == "cancelled" || status == "compensated";
@@ -195,12 +210,13 @@ void RunStore::insert_run(pqxx::work& tx, const RunRow& run) {
     exec_prepared(tx, "aa_insert_run",
         "INSERT INTO workflow_runs (id, workflow_name, workflow_version, definition, inputs, "
         "status, trigger_kind, trigger_ref, dedupe_key, concurrency_key, parent_run_id, "
-        "parent_step, started_at) "
+        "parent_step, started_at, definition_id) "
         "VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6, $7, $8, $9, $10, $11::uuid, $12, "
-        "CASE WHEN $6 = 'running' THEN now() END)",
-        run.id, run.workflow_name, run.workflow_version, run.definition.dump(), run.inputs.dump(),
-        run.status, run.trigger_kind, opt(run.trigger_ref), opt(run.dedupe_key),
-        opt(run.concurrency_key), opt(run.parent_run_id), opt(run.parent_step));
+        "CASE WHEN $6 = 'running' THEN now() END, $13::bigint)",
+        run.id, run.workflow_name, run.workflow_version, definition_copy(run),
+        run.inputs.dump(), run.status, run.trigger_kind, opt(run.trigger_ref),
+        opt(run.dedupe_key), opt(run.concurrency_key), opt(run.parent_run_id),
+        opt(run.parent_step), definition_ref(run));
 }
 
 std::optional<RunRow> RunStore::lock_run(pqxx::work& tx, const std::string& id) {
@@ -275,8 +291,9 @@ void RunStore::insert_run_with_steps(pqxx::work& tx, const RunRow& run,
     exec_prepared(tx, "aa_insert_run_with_steps",
         "WITH r AS (INSERT INTO workflow_runs (id, workflow_name, workflow_version, definition, "
         "inputs, status, trigger_kind, trigger_ref, dedupe_key, concurrency_key, parent_run_id, "
-        "parent_step, started_at) VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6, $7, $8, $9, $10, "
-        "$11::uuid, $12, CASE WHEN $6 = 'running' THEN now() END) RETURNING id), "
+        "parent_step, started_at, definition_id) VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6, "
+        "$7, $8, $9, $10, $11::uuid, $12, CASE WHEN $6 = 'running' THEN now() END, $17::bigint) "
+        "RETURNING id), "
         "s AS (INSERT INTO step_runs (id, run_id, step_id, item_index, status, idempotency_key) "
         "SELECT x.id, r.id, x.step_id, -1, 'pending', x.idempotency_key FROM r, "
         "jsonb_to_recordset($13::jsonb) AS x(id uuid, step_id text, idempotency_key text) "
@@ -284,10 +301,10 @@ void RunStore::insert_run_with_steps(pqxx::work& tx, const RunRow& run,
         "e AS (INSERT INTO run_events (id, run_id, kind, payload) SELECT $14::uuid, r.id, $15, "
         "$16::jsonb FROM r RETURNING 1) "
         "SELECT (SELECT count(*) FROM s), (SELECT count(*) FROM e)",
-        run.id, run.workflow_name, run.workflow_version, run.definition.dump(), run.inputs.dump(),
+        run.id, run.workflow_name, run.workflow_version, definition_copy(run), run.inputs.dump(),
         run.status, run.trigger_kind, opt(run.trigger_ref), opt(run.dedupe_key),
         opt(run.concurrency_key), opt(run.parent_run_id), opt(run.parent_step), rows.dump(),
-        new_id(), event, payload.dump());
+        new_id(), event, payload.dump(), definition_ref(run));
 }
 
 void RunStore::set_failed_step(pqxx::work& tx, const std::string& id, const std::string& step,

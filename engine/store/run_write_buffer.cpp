@@ -21,19 +21,21 @@ void put_json(nlohmann::json& object, const char* key, const nlohmann::json& val
 
 // One statement: the runs, then their steps, then their events (foreign keys are checked
 // at the end of the statement, when all three are in). Events keep their order: run_events
-// is read by (run_id, created_at, id) and the ids were drawn in order.
+// is read by (run_id, created_at, id) and the ids were drawn in order; a run's several
+// events are one 'batch' row (run_event_log expands it), their order kept in its array.
 const char* kFlushSql =
     "WITH r AS (INSERT INTO workflow_runs (id, workflow_name, workflow_version, definition, "
     "inputs, outputs, status, trigger_kind, trigger_ref, dedupe_key, concurrency_key, "
-    "parent_run_id, parent_step, error, failed_step, started_at, finished_at) "
+    "parent_run_id, parent_step, error, failed_step, started_at, finished_at, definition_id) "
     "SELECT x.id, x.workflow_name, x.workflow_version, x.definition, "
     "coalesce(x.inputs, '{}'::jsonb), x.outputs, x.status, x.trigger_kind, x.trigger_ref, "
     "x.dedupe_key, x.concurrency_key, x.parent_run_id, x.parent_step, x.error, x.failed_step, "
-    "CASE WHEN x.started THEN now() END, CASE WHEN x.finished THEN now() END "
+    "CASE WHEN x.started THEN now() END, CASE WHEN x.finished THEN now() END, x.definition_id "
     "FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, workflow_name text, workflow_version int, "
     "definition jsonb, inputs jsonb, outputs jsonb, status text, trigger_kind text, "
     "trigger_ref text, dedupe_key text, concurrency_key text, parent_run_id uuid, "
-    "parent_step text, error text, failed_step text, started boolean, finished boolean) "
+    "parent_step text, error text, failed_step text, started boolean, finished boolean, "
+    "definition_id bigint) "
     "RETURNING 1), "
     "s AS (INSERT INTO step_runs (id, run_id, step_id, item_index, status, attempt, "
     "idempotency_key, inputs, outputs, error, next_attempt_at, started_at, finished_at) "
@@ -130,11 +132,15 @@ void RunWriteBuffer::flush(pqxx::work& tx) {
         nlohmann::json j = {{"id", r.row.id},
                             {"workflow_name", r.row.workflow_name},
                             {"workflow_version", r.row.workflow_version},
-                            {"definition", r.row.definition},
                             {"status", r.row.status},
                             {"trigger_kind", r.row.trigger_kind},
                             {"started", r.started},
                             {"finished", r.finished}};
+        // The shared snapshot when there is one (its row's id in the definition), else a copy.
+        if (auto id = r.row.definition.find("id"); id != r.row.definition.end())
+            j["definition_id"] = *id;
+        else
+            j["definition"] = r.row.definition;
         put_json(j, "inputs", r.row.inputs);
         put_json(j, "outputs", r.row.outputs);
         put(j, "trigger_ref", r.row.trigger_ref);
@@ -161,7 +167,31 @@ void RunWriteBuffer::flush(pqxx::work& tx) {
             steps.push_back(std::move(k));
         }
     }
-    nlohmann::json events = std::move(events_);
+    // A run's events become one 'batch' row when there are several (see 0014_run_rows.sql:
+    // read through the view run_event_log), in the order they happened.
+    nlohmann::json events = nlohmann::json::array();
+    {
+        std::unordered_map<std::string, nlohmann::json> by_run;
+        std::vector<std::string> run_order;
+        for (auto& e : events_) {
+            const std::string& run_id = e["run_id"].get_ref<const std::string&>();
+            auto [it, inserted] = by_run.try_emplace(run_id, nlohmann::json::array());
+            if (inserted) run_order.push_back(run_id);
+            it->second.push_back(std::move(e));
+        }
+        for (const auto& run_id : run_order) {
+            nlohmann::json& list = by_run.at(run_id);
+            if (list.size() == 1) {
+                events.push_back(std::move(list[0]));
+                continue;
+            }
+            for (auto& e : list) e.erase("run_id");
+            events.push_back({{"id", new_id()},
+                              {"run_id", run_id},
+                              {"kind", "batch"},
+                              {"payload", {{"events", std::move(list)}}}});
+        }
+    }
     clear();
     tx.conn().prepare("aa_flush_runs", kFlushSql);
     tx.exec_prepared("aa_flush_runs", runs.dump(), steps.dump(), events.dump());

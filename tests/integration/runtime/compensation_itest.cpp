@@ -92,7 +92,7 @@ on_failure:
                  ":page'") ==
           "paged after alert ship: step ship failed: carrier down; charge compensated");
     CHECK(f.text("SELECT failed_step FROM workflow_runs") == "ship");
-    CHECK(f.scalar("SELECT count(*) FROM run_events WHERE kind = 'run.failing'") == 1);
+    CHECK(f.scalar("SELECT count(*) FROM run_event_log WHERE kind = 'run.failing'") == 1);
     // A run whose steps were undone is not retried in place.
     CHECK_THROWS_AS(f.engine->retry(run.run_id), InputError);
 }

@@ -59,7 +59,7 @@ steps:
                       id + "'");
     };
     for (int n = 2; n < 4; ++n) CHECK(started(a[n].run_id) < started(a[n + 2].run_id));
-    CHECK(f.scalar("SELECT count(*) FROM run_events WHERE kind = 'run.pending'") == 4);
+    CHECK(f.scalar("SELECT count(*) FROM run_event_log WHERE kind = 'run.pending'") == 4);
 }
 
 TEST_CASE("Runtime.Concurrency.CancellingFreesTheSlot") {

@@ -152,7 +152,7 @@ steps:
         CHECK(f.run_status(run.run_id) == "succeeded");
         CHECK(f.scalar("SELECT count(*) FROM step_runs WHERE item_index >= 0 AND attempt = 2 "
                        "AND status = 'succeeded'") == 4);
-        CHECK(f.scalar("SELECT count(*) FROM run_events WHERE kind = 'step.retrying'") == 4);
+        CHECK(f.scalar("SELECT count(*) FROM run_event_log WHERE kind = 'step.retrying'") == 4);
     }
     SUBCASE("fail: the first failure stops the fan-out and the run") {
         auto def = f.workflow(R"(

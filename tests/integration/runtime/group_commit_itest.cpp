@@ -91,8 +91,13 @@ void check_linear5(pqxx::connection& c, const std::string& run_id) {
         run_id);
     CHECK(steps[0].as<long long>() == 5);
     CHECK(steps[1].as<long long>() == 5);
-    CHECK(tx.exec_params1("SELECT count(*) FROM run_events WHERE run_id = $1::uuid", run_id)[0]
+    CHECK(tx.exec_params1("SELECT count(*) FROM run_event_log WHERE run_id = $1::uuid", run_id)[0]
               .as<long long>() == 12);
+    // The run refers to its definition's shared snapshot instead of carrying a copy.
+    CHECK(tx.exec_params1("SELECT definition IS NULL AND definition_id IS NOT NULL "
+                          "FROM workflow_runs WHERE id = $1::uuid",
+                          run_id)[0]
+              .as<bool>());
 }
 
 }  // namespace
@@ -172,10 +177,11 @@ TEST_CASE("Runtime.GroupCommit.ABufferedRunLeavesTheRowsOfTheStatementByStatemen
     // The run: as finish_run writes it (outputs of every step, no error, the trigger).
     auto r = tx.exec_params1(
         "SELECT outputs ? 's5', error IS NULL, trigger_kind, trigger_ref, inputs->>'n', "
-        "workflow_name, workflow_version, definition ? 'source', dedupe_key IS NULL, "
+        "workflow_name, workflow_version, EXISTS (SELECT 1 FROM workflow_definitions d "
+        "WHERE d.id = definition_id AND d.yaml = $2), dedupe_key IS NULL, "
         "concurrency_key IS NULL, created_at = started_at, started_at = finished_at "
         "FROM workflow_runs WHERE id = $1::uuid",
-        run.run_id);
+        run.run_id, definition.source);
     CHECK(r[0].as<bool>());
     CHECK(r[1].as<bool>());
     CHECK(r[2].as<std::string>() == "api");
@@ -202,7 +208,7 @@ TEST_CASE("Runtime.GroupCommit.ABufferedRunLeavesTheRowsOfTheStatementByStatemen
     std::vector<std::string> kinds;
     for (const auto& e : tx.exec_params(
              "SELECT kind, coalesce(payload->>'step', ''), step_run_id IS NOT NULL "
-             "FROM run_events WHERE run_id = $1::uuid ORDER BY created_at, id",
+             "FROM run_event_log WHERE run_id = $1::uuid ORDER BY created_at, id",
              run.run_id)) {
         kinds.push_back(e[0].as<std::string>() + ":" + e[1].as<std::string>());
         CHECK(e[2].as<bool>() == (e[0].as<std::string>().rfind("step.", 0) == 0));
@@ -214,10 +220,24 @@ TEST_CASE("Runtime.GroupCommit.ABufferedRunLeavesTheRowsOfTheStatementByStatemen
     }
     expected.push_back("run.succeeded:");
     CHECK(kinds == expected);
-    CHECK(tx.exec_params1("SELECT payload::text FROM run_events WHERE run_id = $1::uuid AND "
+    CHECK(tx.exec_params1("SELECT payload::text FROM run_event_log WHERE run_id = $1::uuid AND "
                           "kind = 'run.succeeded'",
                           run.run_id)[0]
               .as<std::string>() == R"({"error": null})");
+    // Stored: the 12 events are one 'batch' row (run_event_log expands it), in order.
+    auto batch = tx.exec_params1(
+        "SELECT count(*), min(kind), min(jsonb_array_length(payload->'events')), "
+        "bool_and(step_run_id IS NULL) FROM run_events WHERE run_id = $1::uuid",
+        run.run_id);
+    CHECK(batch[0].as<long long>() == 1);
+    CHECK(batch[1].as<std::string>() == "batch");
+    CHECK(batch[2].as<long long>() == 12);
+    CHECK(batch[3].as<bool>());
+    // Every step event of the batch names an existing step row of the run.
+    CHECK(tx.exec_params1("SELECT count(*) FROM run_event_log e JOIN step_runs s ON "
+                          "s.id = e.step_run_id AND s.run_id = e.run_id WHERE e.run_id = $1::uuid",
+                          run.run_id)[0]
+              .as<long long>() == 10);
 }
 
 TEST_CASE("Runtime.GroupCommit.OneBadStartInABatchFailsAloneAndTheOthersCommit") {
@@ -251,7 +271,7 @@ TEST_CASE("Runtime.GroupCommit.OneBadStartInABatchFailsAloneAndTheOthersCommit")
     // Nothing of the bad starts was written.
     CHECK(f.scalar("SELECT count(*) FROM workflow_runs") == 2);
     CHECK(f.scalar("SELECT count(*) FROM step_runs") == 10);
-    CHECK(f.scalar("SELECT count(*) FROM run_events") == 24);
+    CHECK(f.scalar("SELECT count(*) FROM run_event_log") == 24);
 }
 
 TEST_CASE("Runtime.GroupCommit.ABatchMixesFailuresJobsDedupeKeysAndConcurrency") {

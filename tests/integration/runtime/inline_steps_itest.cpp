@@ -35,9 +35,9 @@ TEST_CASE("Runtime.Inline.AChainOfLogStepsFinishesInTheStartingTransaction") {
     REQUIRE(steps.size() == 5);
     for (const auto& [id, status] : steps) CHECK_MESSAGE(status == "succeeded", id);
     // The events are the same as on the job path: started and succeeded per step.
-    CHECK(f.scalar("SELECT count(*) FROM run_events WHERE run_id = '" + run.run_id +
+    CHECK(f.scalar("SELECT count(*) FROM run_event_log WHERE run_id = '" + run.run_id +
                    "'::uuid AND kind = 'step.started'") == 5);
-    CHECK(f.scalar("SELECT count(*) FROM run_events WHERE run_id = '" + run.run_id +
+    CHECK(f.scalar("SELECT count(*) FROM run_event_log WHERE run_id = '" + run.run_id +
                    "'::uuid AND kind = 'step.succeeded'") == 5);
     CHECK(f.scalar("SELECT count(*) FROM step_runs WHERE run_id = '" + run.run_id +
                    "'::uuid AND attempt = 1") == 5);

@@ -67,7 +67,7 @@ TEST_CASE("Runtime.Dag.BranchesSkipsAndOutputsFlowDownstream") {
         "SELECT result->>'tag' FROM step_effects WHERE idempotency_key = $1",
         run.run_id + ":join")[0].as<std::string>();
     CHECK(tag == "join left after hello Ada");
-    CHECK(tx.exec_params1("SELECT count(*) FROM run_events WHERE run_id = $1::uuid AND kind = "
+    CHECK(tx.exec_params1("SELECT count(*) FROM run_event_log WHERE run_id = $1::uuid AND kind = "
                           "'run.succeeded'", run.run_id)[0].as<int>() == 1);
 }
 
@@ -95,7 +95,7 @@ steps:
     REQUIRE(f.finished(run.run_id));
     CHECK(f.run_status(run.run_id) == "succeeded");
     CHECK(f.scalar("SELECT attempt FROM step_runs WHERE step_id = 'charge'") == 3);
-    CHECK(f.scalar("SELECT count(*) FROM run_events WHERE kind = 'step.retrying'") == 2);
+    CHECK(f.scalar("SELECT count(*) FROM run_event_log WHERE kind = 'step.retrying'") == 2);
     // Backoff: 200 ms then 400 ms, each at least half that with jitter.
     auto took_ms = f.scalar(
         "SELECT (extract(epoch FROM finished_at - started_at) * 1000)::bigint FROM step_runs");
