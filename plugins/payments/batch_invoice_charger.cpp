@@ -139,7 +139,6 @@ std::vector<nlohmann::json> BatchInvoiceCharger::charge_checked(
     std::vector<Planned> planned;
     {
         pqxx::read_transaction tx(*conn);
-        std::map<std::string, nlohmann::json> earlier;  // by the item's key
         nlohmann::json earlier_keys = nlohmann::json::array();
         for (const auto& r : tx.exec_params(
                  "WITH x AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS "
