@@ -4,6 +4,10 @@
 
 #include <atomic>
 #include <thread>
+#include <tuple>
+
+#include "plugins/billing/batch_payment_recorder.hpp"
+#include "plugins/billing/payment_recorder.hpp"
 
 #include "tests/integration/payments/batch_charge_fixture.hpp"
 
@@ -254,6 +258,57 @@ TEST_CASE("Payments.Batch.BadInputChangesNothing") {
     CHECK(test::contains(test::input_error_of([&] { charger.charge(Items{{b, "taken", ""}}, o); }),
                          "belongs to invoice"));
     CHECK(db.scalar("SELECT count(*) FROM payments") == 1);
+}
+
+}  // namespace artistsaid
+
+namespace artistsaid {
+
+TEST_CASE("Payments.Batch.RecorderPostsOverpaymentsAsTheSingleRecorderDoes") {
+    // Payments that arrive succeeded for more than is due (two for one invoice; one larger
+    // than its invoice), posted one by one by PaymentRecorder and at once by
+    // BatchPaymentRecorder: the same invoices, credit and ledger.
+    auto seed = [](BatchChargeDatabase& db) {
+        std::vector<long long> invoices{db.unpaid_invoice("USD", 1000, 0, kSucceeds),
+                                        db.unpaid_invoice("JPY", 500, 0, kSucceeds)};
+        std::vector<std::int64_t> payments;
+        for (const auto& [invoice, amount, key] :
+             std::vector<std::tuple<long long, long long, std::string>>{
+                 {invoices[0], 600, "p1"}, {invoices[0], 600, "p2"}, {invoices[1], 800, "p3"}})
+            payments.push_back(db.scalar(
+                "INSERT INTO payments (invoice_id, gateway, idempotency_key, amount, currency, "
+                "status) SELECT id, 'sandbox', '" + key + "', " + std::to_string(amount) +
+                ", currency, 'succeeded' FROM invoices WHERE id = " + std::to_string(invoice) +
+                " RETURNING id"));
+        return payments;
+    };
+    BatchChargeDatabase single;
+    BatchChargeDatabase batch;
+    const auto ids = seed(single);
+    REQUIRE(seed(batch) == ids);
+    {
+        pqxx::work tx(single.conn);
+        for (auto id : ids) billing::PaymentRecorder::record_resolved(tx, id);
+        tx.commit();
+    }
+    {
+        pqxx::work tx(batch.conn);
+        CHECK(billing::BatchPaymentRecorder::record_resolved(tx, ids) == 3);
+        tx.commit();
+    }
+    const std::string invoices_and_credit =
+        "SELECT string_agg(format('%s:%s:%s', id, status, amount_paid), ' ' ORDER BY id) || ' / ' || "
+        "(SELECT coalesce(string_agg(format('%s:%s:%s:%s', client_id, currency, amount, "
+        "idempotency_key), ' ' ORDER BY id), '') FROM credits) FROM invoices";
+    CHECK(batch.text(invoices_and_credit) == single.text(invoices_and_credit));
+    CHECK(batch.ledger_table() == single.ledger_table());
+    CHECK(batch.scalar("SELECT sum(amount) FROM credits WHERE kind = 'overpayment'") == 200 + 300);
+    CHECK(batch.ledger_ok());
+    // Posting again posts nothing.
+    pqxx::work tx(batch.conn);
+    CHECK(billing::BatchPaymentRecorder::record_resolved(tx, ids) == 0);
+    tx.commit();
+    CHECK(batch.scalar("SELECT count(*) FROM ledger_transactions WHERE kind = 'payment.succeeded'") == 3);
 }
 
 }  // namespace artistsaid
