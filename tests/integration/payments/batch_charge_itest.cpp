@@ -8,6 +8,7 @@
 
 #include "plugins/billing/batch_payment_recorder.hpp"
 #include "plugins/billing/payment_recorder.hpp"
+#include "plugins/payments/charge_batch_step.hpp"
 
 #include "tests/integration/payments/batch_charge_fixture.hpp"
 
@@ -309,6 +310,29 @@ TEST_CASE("Payments.Batch.RecorderPostsOverpaymentsAsTheSingleRecorderDoes") {
     CHECK(billing::BatchPaymentRecorder::record_resolved(tx, ids) == 0);
     tx.commit();
     CHECK(batch.scalar("SELECT count(*) FROM ledger_transactions WHERE kind = 'payment.succeeded'") == 3);
+}
+
+}  // namespace artistsaid
+
+namespace artistsaid {
+
+TEST_CASE("Payments.ChargeBatchStep.RefusesWhatIsNotThisRunsCollection") {
+    BatchChargeDatabase db;
+    payments::ChargeBatchStep step(db.context);
+    runtime::StepCall call;
+    call.run_id = "0190f000-0000-7000-8000-000000000001";
+    call.step_id = "charge_batches";
+    call.item_index = 0;
+    call.idempotency_key = "run:charge_batches:0";
+    call.deadline = std::chrono::system_clock::now() + std::chrono::seconds(30);
+    call.with = {{"invoices", "not a handle"}, {"batch", 0}};
+    CHECK(test::contains(test::input_error_of([&] { step.run(call); }), "collection handle"));
+    call.with = {{"invoices", {{"$collection", {{"id", "0190f000-0000-7000-8000-00000000abcd"}}}}},
+                 {"batch", 0}};
+    CHECK(test::contains(test::input_error_of([&] { step.run(call); }), "in this run"));
+    call.with["batch_size"] = 0;
+    CHECK(test::input_error_of([&] { step.run(call); }) != "<no InputError>");
+    CHECK(db.scalar("SELECT count(*) FROM payments") == 0);
 }
 
 }  // namespace artistsaid
