@@ -1,7 +1,8 @@
 // `artistsaid bench billing`: seeds N active subscriptions by COPY into a private database
 // and bills them through the real InvoiceGenerator (periods, add-ons, usage, tax, credit,
 // ledger, the collection for charging), charges every invoice with a balance through the
-// real InvoiceCharger and the sandbox gateway, then verifies the ledger. Results: bench/RESULTS.md.
+// real BatchInvoiceCharger (or InvoiceCharger, --charge-batch 0) and the sandbox gateway,
+// then verifies the ledger. Results: bench/RESULTS.md.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -16,10 +17,13 @@ struct BillingBenchOptions {
     long long clients = 0;       // 0: subscriptions / 2
     bool charges = true;         // charge every invoice with a balance (sandbox gateway)
     int charge_threads = 8;
+    /// Invoices per BatchInvoiceCharger call (the batch path); 0: one InvoiceCharger call per
+    /// invoice (the single path).
+    int charge_batch = 500;
 };
 
 /// {subscriptions, clients, invoices, invoice_items, charges, charge_outcomes,
-///  charge_seconds, charges_per_s, invoice_seconds, seconds (invoicing + charges), seed_seconds,
+///  charge_seconds, charges_per_s, charge_path, charge_batch, charge_phases_ms (batch path), invoice_seconds, seconds (invoicing + charges), seed_seconds,
 ///  verify_seconds, invoices_per_s, subscriptions_per_s, peak_rss_kib, cli_peak_rss_kib,
 ///  postgres_backend_peak_rss_kib, timings_ms, ledger_ok}
 nlohmann::json run_billing_bench(const BillingBenchOptions& options);

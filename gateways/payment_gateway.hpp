@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "engine/core/money.hpp"
 
@@ -146,7 +147,7 @@ struct GatewayResult {
 /// outcome and never moves money a second time. A result of kUnknown is resolved with
 /// lookup(), never by calling the operation again with a new key.
 ///
-/// Seven members rather than STYLE.md's two to four: each is one of the provider calls the
+/// Eight members (charge_batch has a default) rather than STYLE.md's two to four: each is one of the provider calls the
 /// domain needs, and folding them into one `execute(variant)` would only hide that.
 class PaymentGateway {
 public:
@@ -163,6 +164,15 @@ public:
 
     /// Takes money from a stored payment method, off-session.
     virtual GatewayResult charge(const ChargeRequest& request) = 0;
+    /// Many charges at once (the batch charge path): one result per request, in order, each
+    /// exactly what charge() would have answered for it under its own idempotency key. A
+    /// request refused before anything was sent (charge() would throw InputError) is kFailed,
+    /// not retryable; any other exception of one charge is kUnknown (reconcile by lookup).
+    /// The default calls charge() for each request, at most `max_parallel` at a time (HTTP
+    /// providers); a gateway that can do better (the sandbox: one transaction per batch)
+    /// overrides it. Throws only when the whole batch could not be attempted.
+    virtual std::vector<GatewayResult> charge_batch(const std::vector<ChargeRequest>& requests,
+                                                    int max_parallel);
     /// Gives back all or part of a charge.
     virtual GatewayResult refund(const RefundRequest& request) = 0;
     /// Sends money to a connected account or a payee.

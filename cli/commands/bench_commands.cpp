@@ -74,6 +74,7 @@ int bench_billing(Context& ctx) {
         if (o.charge_threads < 1 || o.charge_threads > 256)
             throw InputError("--charge-threads must be 1..256");
     }
+    if (ctx.options.count("charge-batch")) o.charge_batch = ctx.options["charge-batch"].as<int>();
     auto result = bench::run_billing_bench(o);
     if (ctx.json) {
         ctx.out << result.dump() << '\n';
@@ -127,7 +128,9 @@ Command bench_commands() {
         d.add_options()("subscriptions", po::value<long long>()->value_name("N"),
                         "subscriptions to seed and bill (100000)")(
             "clients", po::value<long long>()->value_name("N"), "clients (subscriptions / 2)")(
-            "charge-threads", po::value<int>()->value_name("N"), "charges at once (8)")(
+            "charge-threads", po::value<int>()->value_name("N"), "charges (or batches) at once (8)")(
+            "charge-batch", po::value<int>()->value_name("N"),
+            "invoices per batch charge (500); 0: one charge per invoice (the single path)")(
             "no-charges", "invoice only");
     };
     b.run = bench_billing;

@@ -2,6 +2,10 @@
 
 #include <algorithm>
 #include <array>
+#include <map>
+#include <set>
+
+#include <nlohmann/json.hpp>
 
 #include <pqxx/pqxx>
 
@@ -227,31 +231,16 @@ PaymentMethodRef SandboxGateway::save_payment_method(const PaymentMethodRequest&
     return ref;
 }
 
-GatewayResult SandboxGateway::charge(const ChargeRequest& request) {
-    if (request.amount.minor_units() <= 0) throw InputError("sandbox: a charge must be positive");
+namespace {
+
+// A charge request as the operation it records, once its payment method is resolved to a
+// card number (`card_number`: the reference itself unless it was a saved sbx_pm_ one).
+Operation charge_operation(const ChargeRequest& request, std::string card_number) {
     Operation op;
     op.kind = "charge";
     op.key = validate_key(request);
     op.amount = request.amount;
     op.customer = request.customer_reference;
-    // A sandbox payment method reference stands for the card it was saved with.
-    std::string card_number = request.payment_method_reference;
-    if (card_number.rfind("sbx_pm_", 0) == 0) {
-        auto conn = store::connect(database_url_, connect_budget(request.deadline));
-        std::optional<std::string> saved;
-        try {
-            pqxx::read_transaction tx(*conn);
-            auto rows = tx.exec_params(
-                "SELECT payment_method FROM sandbox_operations WHERE provider_id = $1 AND "
-                "kind = 'payment_method'",
-                card_number);
-            if (!rows.empty()) saved = rows[0][0].as<std::string>();
-        } catch (const std::exception&) {
-            store::throw_from_pqxx("reading a sandbox payment method");
-        }
-        if (!saved) throw InputError("sandbox: unknown payment method " + card_number);
-        card_number = *saved;
-    }
     if (card_number.rfind(kSeededCard, 0) == 0) {
         const auto end = card_number.find('_', kSeededCard.size());
         card_number = card_number.substr(kSeededCard.size(), end == std::string::npos
@@ -272,7 +261,32 @@ GatewayResult SandboxGateway::charge(const ChargeRequest& request) {
     op.request_hash = sha256_hex(request.amount.to_string() + "\n" + request.customer_reference +
                                  "\n" + request.payment_method_reference + "\n" +
                                  request.description + "\n" + metadata_text(request.metadata));
-    return perform(database_url_, request.deadline, op);
+    return op;
+}
+
+}  // namespace
+
+GatewayResult SandboxGateway::charge(const ChargeRequest& request) {
+    if (request.amount.minor_units() <= 0) throw InputError("sandbox: a charge must be positive");
+    // A sandbox payment method reference stands for the card it was saved with.
+    std::string card_number = request.payment_method_reference;
+    if (card_number.rfind("sbx_pm_", 0) == 0) {
+        auto conn = store::connect(database_url_, connect_budget(request.deadline));
+        std::optional<std::string> saved;
+        try {
+            pqxx::read_transaction tx(*conn);
+            auto rows = tx.exec_params(
+                "SELECT payment_method FROM sandbox_operations WHERE provider_id = $1 AND "
+                "kind = 'payment_method'",
+                card_number);
+            if (!rows.empty()) saved = rows[0][0].as<std::string>();
+        } catch (const std::exception&) {
+            store::throw_from_pqxx("reading a sandbox payment method");
+        }
+        if (!saved) throw InputError("sandbox: unknown payment method " + card_number);
+        card_number = *saved;
+    }
+    return perform(database_url_, request.deadline, charge_operation(request, card_number));
 }
 
 GatewayResult SandboxGateway::refund(const RefundRequest& request) {
@@ -390,6 +404,118 @@ std::optional<GatewayResult> SandboxGateway::lookup(const LookupRequest& request
         throw;
     } catch (const std::exception&) {
         store::throw_from_pqxx("looking up a sandbox operation");
+    }
+}
+
+std::vector<GatewayResult> SandboxGateway::charge_batch(const std::vector<ChargeRequest>& requests,
+                                                        int /*max_parallel*/) {
+    std::vector<GatewayResult> results(requests.size());
+    std::vector<std::optional<Operation>> ops(requests.size());
+    if (requests.empty()) return results;
+    auto refuse = [&](std::size_t i, std::string error) {
+        results[i].status = OperationStatus::kFailed;  // what charge() refuses by InputError
+        results[i].error = std::move(error);
+    };
+    auto deadline = requests.front().deadline;
+    for (const auto& r : requests) deadline = std::min(deadline, r.deadline);
+    auto conn = store::connect(database_url_, connect_budget(deadline), std::chrono::seconds(30));
+    try {
+        // Saved sbx_pm_ references, resolved in one query.
+        nlohmann::json saved_refs = nlohmann::json::array();
+        for (const auto& r : requests)
+            if (r.payment_method_reference.rfind("sbx_pm_", 0) == 0)
+                saved_refs.push_back(r.payment_method_reference);
+        std::map<std::string, std::string> saved;
+        if (!saved_refs.empty()) {
+            pqxx::read_transaction tx(*conn);
+            for (const auto& row : tx.exec_params(
+                     "SELECT provider_id, payment_method FROM sandbox_operations WHERE kind = "
+                     "'payment_method' AND provider_id IN (SELECT jsonb_array_elements_text($1::jsonb))",
+                     saved_refs.dump()))
+                saved[row[0].as<std::string>()] = row[1].as<std::string>();
+        }
+        for (std::size_t i = 0; i < requests.size(); ++i) {
+            const auto& r = requests[i];
+            try {
+                if (r.amount.minor_units() <= 0) throw InputError("sandbox: a charge must be positive");
+                std::string card = r.payment_method_reference;
+                if (card.rfind("sbx_pm_", 0) == 0) {
+                    auto it = saved.find(card);
+                    if (it == saved.end()) throw InputError("sandbox: unknown payment method " + card);
+                    card = it->second;
+                }
+                ops[i] = charge_operation(r, card);
+            } catch (const InputError& e) {
+                refuse(i, e.what());
+            }
+        }
+        // The whole batch in one transaction: new operations inserted by one statement (in key
+        // order, so concurrent batches over the same keys wait for each other, never deadlock),
+        // then every key's row read back. A key seen before answers as its first call did.
+        nlohmann::json rows = nlohmann::json::array();
+        nlohmann::json keys = nlohmann::json::array();
+        for (const auto& op : ops) {
+            if (!op) continue;
+            keys.push_back(op->key);
+            if (op->twist == Twist::kNeverHappened) continue;
+            rows.push_back({{"provider_id", provider_prefix(op->kind) + new_id()},
+                            {"idempotency_key", op->key}, {"request_hash", op->request_hash},
+                            {"status", std::string(to_string(op->status))},
+                            {"amount", op->amount->minor_units()},
+                            {"currency", std::string(op->amount->currency().code())},
+                            {"customer", op->customer}, {"payment_method", op->payment_method},
+                            {"decline_code", op->decline_code}, {"error", op->error},
+                            {"retryable", op->retryable},
+                            {"response_lost", op->twist == Twist::kAnswerLost}});
+        }
+        std::map<std::string, pqxx::row> found;
+        std::set<std::string> inserted;  // by this call: only its answer can be "lost"
+        pqxx::result stored;
+        {
+            pqxx::work tx(*conn);
+            auto added = tx.exec_params(
+                "INSERT INTO sandbox_operations (provider_id, kind, idempotency_key, request_hash, "
+                "status, amount, currency, customer, payment_method, decline_code, error, retryable, "
+                "response_lost) SELECT x.provider_id, 'charge', x.idempotency_key, x.request_hash, "
+                "x.status, x.amount, x.currency, NULLIF(x.customer, ''), NULLIF(x.payment_method, ''), "
+                "NULLIF(x.decline_code, ''), NULLIF(x.error, ''), x.retryable, x.response_lost "
+                "FROM jsonb_to_recordset($1::jsonb) AS x(provider_id text, idempotency_key text, "
+                "request_hash text, status text, amount bigint, currency text, customer text, "
+                "payment_method text, decline_code text, error text, retryable boolean, "
+                "response_lost boolean) ORDER BY x.idempotency_key "
+                "ON CONFLICT (kind, idempotency_key) DO NOTHING RETURNING idempotency_key",
+                rows.dump());
+            tx.commit();
+            for (const auto& row : added) inserted.insert(row[0].as<std::string>());
+        }
+        {
+            pqxx::read_transaction tx(*conn);
+            stored = tx.exec_params(
+                "SELECT idempotency_key, " + std::string(kColumns) +
+                    " FROM sandbox_operations WHERE kind = 'charge' AND idempotency_key IN "
+                    "(SELECT jsonb_array_elements_text($1::jsonb))",
+                keys.dump());
+        }
+        for (const auto& row : stored) found.emplace(row[0].as<std::string>(), row);
+        for (std::size_t i = 0; i < requests.size(); ++i) {
+            if (!ops[i]) continue;
+            const Operation& op = *ops[i];
+            auto it = found.find(op.key);
+            if (it == found.end()) {
+                results[i].error = "sandbox: simulated timeout before the operation reached the provider";
+            } else if (it->second["request_hash"].as<std::string>() != op.request_hash) {
+                refuse(i, "sandbox: idempotency key '" + op.key + "' was used before with other parameters");
+            } else if (it->second["response_lost"].as<bool>() && inserted.count(op.key) > 0) {
+                results[i].error = "sandbox: simulated timeout after the operation was performed";
+            } else {
+                results[i] = result_of(it->second);
+            }
+        }
+        return results;
+    } catch (const Error&) {
+        throw;
+    } catch (const std::exception&) {
+        store::throw_from_pqxx("recording a batch of sandbox charges");
     }
 }
 

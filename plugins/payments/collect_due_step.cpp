@@ -20,16 +20,22 @@ const workflow::StepTypeDescriptor& CollectDueStep::descriptor() const {
         "date: capture before due, retries after), each day at most once per invoice.",
         {{"as_of", ValueType::kDate, true, "the day of the run", {}},
          {"schedule", ValueType::kArray, false,
-          "days relative to the due date, e.g. [0, 3, 7, 14] (the default) or [-2, 0, 5]", {}}},
+          "days relative to the due date, e.g. [0, 3, 7, 14] (the default) or [-2, 0, 5]", {}},
+         {"batch_size", ValueType::kInteger, false,
+          "invoices per batch of `batches` for payments.charge_batch (500; 0: no batches)", {}}},
         {{"invoices", ValueType::kAny, false, "collection of {id, collection_day, attempt}", {}},
          {"count", ValueType::kInteger, false, "invoices due for collection today", {}},
-         {"on_first_day", ValueType::kInteger, false, "of which on the schedule's first day", {}}}};
+         {"on_first_day", ValueType::kInteger, false, "of which on the schedule's first day", {}},
+         {"batches", ValueType::kAny, false,
+          "the batch numbers of `invoices` for a for_each of payments.charge_batch ($range)", {}}}};
     return d;
 }
 
 runtime::StepResult CollectDueStep::run(const runtime::StepCall& call) {
     billing::StepInputs in("payments.collect_due", call.with);
     const std::string as_of = billing::format_date(in.date("as_of"));
+    // 0: no batches (the cycle charges one invoice per payments.charge item instead).
+    const auto batch_size = in.integer("batch_size", 500, 0, 10'000);
     std::vector<int> schedule{0, 3, 7, 14};
     const auto& raw = in.raw("schedule");
     if (!raw.is_null()) {
@@ -67,8 +73,12 @@ runtime::StepResult CollectDueStep::run(const runtime::StepCall& call) {
             "FROM collection_items WHERE collection_id = $1::uuid",
             collection);
         tx.commit();
+        const long long count = counts[0].as<long long>();
         return runtime::StepResult::success({{"invoices", {{"$collection", {{"id", collection}}}}},
-                                             {"count", counts[0].as<long long>()},
+                                             {"batches", {{"$range", {{"start", 0},
+                                                                      {"count", batch_size > 0 ? (count + batch_size - 1) / batch_size : 0},
+                                                                      {"step", 1}}}}},
+                                             {"count", count},
                                              {"on_first_day", counts[1].as<long long>()}});
     } catch (const Error&) {
         throw;

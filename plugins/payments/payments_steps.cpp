@@ -1,5 +1,6 @@
 #include "plugins/payments/payments_steps.hpp"
 
+#include "plugins/payments/charge_batch_step.hpp"
 #include "plugins/payments/charge_invoice_step.hpp"
 #include "plugins/payments/collect_due_step.hpp"
 #include "plugins/payments/reconcile_payments_step.hpp"
@@ -14,6 +15,7 @@ void register_payments_steps(runtime::StepRegistry& registry, const PaymentsCont
     registry.add(std::make_unique<ReconcilePaymentsStep>(context));
     registry.add(std::make_unique<CollectDueStep>(context));
     registry.add(std::make_unique<RefundPaymentStep>(context));
+    registry.add(std::make_unique<ChargeBatchStep>(context));
 }
 
 }  // namespace artistsaid::payments

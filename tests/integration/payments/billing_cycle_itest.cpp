@@ -507,3 +507,52 @@ TEST_CASE("Payments.CollectDue.CaptureBeforeDueThenRetriesOnTheScheduleOncePerDa
     INFO(verify.out, verify.err);
     CHECK(verify.exit_code == 0);
 }
+
+TEST_CASE("Payments.BillingCycle.BatchChargesChargeOnceAndReconcileLikeTheSinglePath") {
+    CycleFixture f;
+    f.seed({kSucceeds, kSucceeds, kInsufficientFunds, kAnswerLost, kSucceeds}, "2026-03-01");
+    f.start_worker();
+
+    // Five invoices in batches of two: three payments.charge_batch items.
+    auto first = f.run("billing-cycle",
+                       {{"as_of", "2026-03-01"}, {"lead_days", 0}, {"charge_batch_size", 2}});
+    INFO(f.worker->output());
+    REQUIRE(f.run_status(first) == "succeeded");
+    CHECK(f.text("SELECT status FROM step_runs WHERE run_id = '" + first +
+                 "' AND step_id = 'charge' AND item_index = -1") == "skipped");
+    auto batches = f.step_outputs(first, "charge_batches");
+    CHECK(batches["count"] == 3);
+    CHECK(batches["succeeded_count"] == 3);
+    std::map<std::string, long long> statuses;
+    long long charged = 0;
+    for (const auto& r : batches["results"]) {
+        for (const auto& [status, n] : r["statuses"].items()) statuses[status] += n.get<long long>();
+        charged += r["charged"].get<long long>();
+    }
+    CHECK(statuses == std::map<std::string, long long>{{"succeeded", 3}, {"declined", 1}, {"unknown", 1}});
+    CHECK(charged == 5);
+    CHECK(f.sandbox_charges() == 5);
+    CHECK(f.scalar("SELECT count(*) FROM payments WHERE collection_day = '2026-03-01'") == 5);
+    CHECK(f.scalar("SELECT count(*) FROM invoices WHERE status = 'paid'") == 3);
+    CHECK(f.text("SELECT status || ':' || decline_code FROM payments WHERE invoice_id = " +
+                 std::to_string(f.invoice_of("4000000000009995#3"))) == "declined:insufficient_funds");
+
+    // The lost answer is resolved by lookup, without a second charge.
+    auto rec = f.cli({"--json", "payments", "reconcile", "--min-age", "0s"});
+    REQUIRE(rec.exit_code == 0);
+    CHECK(nlohmann::json::parse(rec.out)["resolved"] == 1);
+    CHECK(f.scalar("SELECT count(*) FROM invoices WHERE status = 'paid'") == 4);
+    CHECK(f.sandbox_charges() == 5);
+
+    // Re-running the day, batched or one by one, charges nothing.
+    auto second = f.run("billing-cycle",
+                        {{"as_of", "2026-03-01"}, {"lead_days", 0}, {"charge_batch_size", 2}});
+    CHECK(f.run_status(second) == "succeeded");
+    auto third = f.run("billing-cycle", {{"as_of", "2026-03-01"}, {"lead_days", 0}});
+    CHECK(f.run_status(third) == "succeeded");
+    CHECK(f.sandbox_charges() == 5);
+    CHECK(f.scalar("SELECT count(*) FROM payments") == 5);
+    auto verify = f.cli({"--json", "ledger", "verify"});
+    INFO(verify.out, verify.err);
+    CHECK(verify.exit_code == 0);
+}
