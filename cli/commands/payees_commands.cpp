@@ -1,6 +1,7 @@
 // `artistsaid payments payees add|list|show|disable`: the bank accounts payees (artists as
 // provider clients, affiliates) are paid to by `payments payout-file`. An IBAN is personal
 // data: every output shows it masked but for its last four characters.
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <ostream>
 
@@ -69,6 +70,23 @@ std::string required(const Context& ctx, const char* name) {
     return ctx.options[name].as<std::string>();
 }
 
+// The IBAN from --iban, or from the first line of --iban-file (a file or /dev/stdin), which
+// keeps it out of shell history and the process list.
+std::string iban_argument(Context& ctx) {
+    const bool inline_iban = ctx.options.count("iban") > 0, file = ctx.options.count("iban-file") > 0;
+    if (inline_iban == file)
+        throw InputError("give exactly one of --iban IBAN and --iban-file PATH", ErrorCode::kUsage);
+    if (inline_iban) return required(ctx, "iban");
+    const std::string path = ctx.options["iban-file"].as<std::string>();
+    std::ifstream in(path);
+    std::string line;
+    if (!in || !std::getline(in, line))
+        throw InputError("--iban-file " + path + ": cannot read an IBAN from it");
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+    if (line.empty()) throw InputError("--iban-file " + path + ": the first line is empty");
+    return line;
+}
+
 int payees_add(Context& ctx) {
     gateways::NewPayeeBankAccount account;
     const bool client = ctx.options.count("client") > 0, affiliate = ctx.options.count("affiliate") > 0;
@@ -78,7 +96,7 @@ int payees_add(Context& ctx) {
     account.payee_kind = client ? "provider" : "affiliate";
     account.payee_id = ctx.options[client ? "client" : "affiliate"].as<long long>();
     account.holder = required(ctx, "holder");
-    account.iban = required(ctx, "iban");
+    account.iban = iban_argument(ctx);
     if (ctx.options.count("bic")) account.bic = ctx.options["bic"].as<std::string>();
     auto added = accounts(ctx).add(account);
     if (ctx.json) {
@@ -155,6 +173,8 @@ Command payees_commands() {
             "the account holder's name, as the bank knows it")(
             "iban", po::value<std::string>()->value_name("IBAN"),
             "the IBAN, printed (with spaces) or electronic form")(
+            "iban-file", po::value<std::string>()->value_name("PATH"),
+            "read the IBAN from the first line of PATH (e.g. /dev/stdin) instead of --iban")(
             "bic", po::value<std::string>()->value_name("BIC"), "the bank's BIC (optional)");
     };
     add.run = payees_add;

@@ -76,12 +76,11 @@ std::int64_t snapshot_of(uint64_t serial, pqxx::work& tx,
 }
 
 void remember_snapshot(uint64_t serial, const store::RunRow& run) {
-    auto id = run.definition.find("id");
-    if (id == run.definition.end()) return;
+    if (!run.definition_id) return;
     std::lock_guard lock(g_snapshots_mutex);
     g_snapshots.emplace(snapshot_key(serial, run.definition.value("checksum", ""),
                                      run.definition.value("file", "")),
-                        id->get<std::int64_t>());
+                        *run.definition_id);
 }
 
 }  // namespace
@@ -222,12 +221,11 @@ RunEngine::Jobs RunEngine::start_in(pqxx::work& tx, const workflow::WorkflowDefi
     run.workflow_name = definition.name;
     run.workflow_version = definition.version;
     const std::string checksum = sha256_hex(definition.source);
-    // The run refers to the snapshot of its exact YAML, stored once (0014_run_rows.sql):
-    // "id" is its workflow_definitions row.
+    // The run refers to the snapshot of its exact YAML, stored once (0014_run_rows.sql).
     run.definition = {{"source", definition.source},
                       {"file", definition.file},
-                      {"checksum", checksum},
-                      {"id", snapshot_of(serial_, tx, definition, checksum)}};
+                      {"checksum", checksum}};
+    run.definition_id = snapshot_of(serial_, tx, definition, checksum);
     run.status = "running";
     if (definition.concurrency) {
         // The key was rendered by the caller (it may read inputs and env only).

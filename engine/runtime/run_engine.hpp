@@ -377,7 +377,6 @@ private:
     WorkflowSource workflow_source_;
     std::mutex definitions_mutex_;
     std::map<std::string, std::shared_ptr<const workflow::WorkflowDefinition>> definitions_;
-    std::set<std::string> registered_versions_;  // "name@version" in workflow_definitions
     // Item contexts, least recently used first; at most kItemContexts entries.
     static constexpr size_t kItemContexts = 128;
     std::mutex item_contexts_mutex_;

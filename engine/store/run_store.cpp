@@ -87,6 +87,10 @@ RunRow run_from(const pqxx::row& r) {
     run.workflow_name = r[1].as<std::string>();
     run.workflow_version = r[2].as<int>();
     run.definition = nlohmann::json::parse(r[3].as<std::string>());
+    if (auto id = run.definition.find("id"); id != run.definition.end()) {  // a shared snapshot
+        run.definition_id = id->get<std::int64_t>();
+        run.definition.erase(id);
+    }
     run.inputs = nlohmann::json::parse(r[4].as<std::string>());
     run.outputs = nlohmann::json::parse(r[5].as<std::string>());
     run.status = r[6].as<std::string>();
@@ -174,16 +178,12 @@ std::optional<std::string> opt_json(const nlohmann::json& j) {
     return j.dump();
 }
 
-// A run refers to its shared definition snapshot (the workflow_definitions row whose id
-// is the definition's "id"; 0014_run_rows.sql), or carries a copy (no "id").
+// A run refers to its shared definition snapshot (0014_run_rows.sql), or carries a copy.
 std::optional<std::string> definition_copy(const RunRow& run) {
-    if (run.definition.contains("id")) return std::nullopt;
+    if (run.definition_id) return std::nullopt;
     return run.definition.dump();
 }
-std::optional<std::int64_t> definition_ref(const RunRow& run) {
-    if (run.definition.contains("id")) return run.definition["id"].get<std::int64_t>();
-    return std::nullopt;
-}
+std::optional<std::int64_t> definition_ref(const RunRow& run) { return run.definition_id; }
 
 bool is_final(const std::string& status) {
     return status == "succeeded" || status == "failed" || status == "continued" ||

@@ -21,6 +21,9 @@ struct RunRow {
     std::string workflow_name;
     int workflow_version = 1;
     nlohmann::json definition;   // {"source": yaml, "file": path, "checksum": sha256}
+    // The shared snapshot (its workflow_definitions row, 0014_run_rows.sql) the run refers
+    // to; none when the run carries its own copy of `definition` (runs from before 0014).
+    std::optional<std::int64_t> definition_id;
     nlohmann::json inputs = nlohmann::json::object();
     nlohmann::json outputs;
     std::string status = "pending";

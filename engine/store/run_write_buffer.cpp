@@ -136,9 +136,9 @@ void RunWriteBuffer::flush(pqxx::work& tx) {
                             {"trigger_kind", r.row.trigger_kind},
                             {"started", r.started},
                             {"finished", r.finished}};
-        // The shared snapshot when there is one (its row's id in the definition), else a copy.
-        if (auto id = r.row.definition.find("id"); id != r.row.definition.end())
-            j["definition_id"] = *id;
+        // The shared snapshot when there is one, else a copy.
+        if (r.row.definition_id)
+            j["definition_id"] = *r.row.definition_id;
         else
             j["definition"] = r.row.definition;
         put_json(j, "inputs", r.row.inputs);

@@ -11,6 +11,7 @@
 
 #include "tests/integration/gateways/gateway_fixture.hpp"
 #include "tests/support/cli_runner.hpp"
+#include "tests/support/test_env.hpp"
 
 using namespace artistsaid;
 
@@ -193,6 +194,43 @@ TEST_CASE("Gateways.Cli.Payees.ListShowAndDisableKeepHistoryAndMaskIbans") {
           kOtherIban);
     std::filesystem::remove(gateways_file);
     std::filesystem::remove_all(storage);
+}
+
+TEST_CASE("Gateways.Cli.Payees.IbanFromAFileStaysOffTheCommandLine") {
+    PayeesFixture f;
+    const auto dir = std::filesystem::temp_directory_path() / test::unique_name("aa_iban");
+    std::filesystem::create_directories(dir);
+    auto write = [&](const std::string& name, const std::string& text) {
+        std::ofstream(dir / name) << text;
+        return (dir / name).string();
+    };
+    auto add = [&](std::vector<std::string> args) {
+        args.insert(args.begin(), {"--json", "payments", "payees", "add"});
+        auto r = f.cli(args);
+        check_no_iban(r);
+        return r;
+    };
+    const std::string client = std::to_string(f.client);
+    // Both, neither, an unreadable file, an empty first line, a bad IBAN: exit 2, no row.
+    CHECK(add({"--client", client, "--holder", "Mila", "--iban", kIban, "--iban-file",
+               write("good", kIban + "\n")}).exit_code == 2);
+    CHECK(add({"--client", client, "--holder", "Mila"}).exit_code == 2);
+    CHECK(add({"--client", client, "--holder", "Mila", "--iban-file", (dir / "nope").string()})
+              .exit_code == 2);
+    CHECK(add({"--client", client, "--holder", "Mila", "--iban-file", write("empty", "\nDE")})
+              .exit_code == 2);
+    CHECK(add({"--client", client, "--holder", "Mila", "--iban-file", write("bad", kBadIban)})
+              .exit_code == 2);
+    CHECK(f.accounts() == 0);
+    // The printed form with a CRLF ending, as an editor on another system might save it.
+    auto r = add({"--client", client, "--holder", "Mila", "--iban-file",
+                  write("printed", kPrintedIban + "\r\n")});
+    INFO(r.out, r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK(nlohmann::json::parse(r.out)["iban"] == "******************3000");
+    CHECK(f.db.count("SELECT count(*) FROM payee_bank_accounts WHERE iban = '" + kIban + "'") == 1);
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
 }
 
 TEST_CASE("Gateways.Cli.Payees.HelpAtEveryLevel") {
