@@ -10,6 +10,7 @@
 #include "engine/core/logging.hpp"
 #include "engine/store/database.hpp"
 #include "plugins/billing/batch_payment_recorder.hpp"
+#include "plugins/payments/charge_outputs.hpp"
 #include "plugins/payments/invoice_charger.hpp"
 
 namespace artistsaid::payments {
@@ -23,47 +24,12 @@ std::map<std::string, nlohmann::json> outputs_by_key(pqxx::transaction_base& tx,
     std::map<std::string, nlohmann::json> out;
     if (keys.empty()) return out;
     for (const auto& row : tx.exec_params(
-             std::string("SELECT p.idempotency_key, p.id, p.invoice_id, p.status, p.amount, "
-                         "p.currency, p.gateway, coalesce(p.decline_code, ''), "
-                         "coalesce(p.error, ''), i.status = 'paid' FROM payments p "
-                         "JOIN invoices i ON i.id = p.invoice_id WHERE p.idempotency_key IN ") +
-                 kKeys,
-             keys.dump())) {
-        out[row[0].as<std::string>()] = {{"payment_id", row[1].as<std::int64_t>()},
-                                         {"invoice_id", row[2].as<std::int64_t>()},
-                                         {"status", row[3].as<std::string>()},
-                                         {"amount", row[4].as<std::int64_t>()},
-                                         {"currency", row[5].as<std::string>()},
-                                         {"gateway", row[6].as<std::string>()},
-                                         {"decline_code", row[7].as<std::string>()},
-                                         {"error", row[8].as<std::string>()},
-                                         {"invoice_paid", row[9].as<bool>()},
-                                         {"charged", false},
-                                         {"replayed", false},
-                                         {"reconciled", false},
-                                         {"dry_run", false}};
-    }
+             std::string("SELECT p.idempotency_key, ") + kPaymentOutputColumns +
+                 " FROM payments p JOIN invoices i ON i.id = p.invoice_id "
+                 "WHERE p.idempotency_key IN " + kKeys,
+             keys.dump()))
+        out[row[0].as<std::string>()] = payment_row_outputs(row, 1);
     return out;
-}
-
-nlohmann::json no_charge(std::int64_t invoice_id, const std::string& status,
-                         const std::string& currency, bool paid) {
-    return {{"invoice_id", invoice_id}, {"status", status}, {"payment_id", nullptr},
-            {"amount", 0}, {"currency", currency}, {"gateway", ""}, {"decline_code", ""},
-            {"error", ""}, {"invoice_paid", paid}, {"charged", false}, {"replayed", false},
-            {"reconciled", false}, {"dry_run", false}};
-}
-
-std::string db_status(gateways::OperationStatus status) {
-    switch (status) {
-        case gateways::OperationStatus::kSucceeded: return "succeeded";
-        case gateways::OperationStatus::kPending: return "pending";
-        case gateways::OperationStatus::kDeclined: return "declined";
-        case gateways::OperationStatus::kFailed:
-        case gateways::OperationStatus::kRequiresAction: return "failed";
-        case gateways::OperationStatus::kUnknown: return "unknown";
-    }
-    return "unknown";
 }
 
 // An item about to be charged (after step 1).
@@ -335,7 +301,7 @@ std::vector<nlohmann::json> BatchInvoiceCharger::charge_checked(
             std::string error = res.error;
             if (res.status == gateways::OperationStatus::kRequiresAction && error.empty())
                 error = "requires_action: the customer must authenticate (off-session charge)";
-            outcomes.push_back({{"payment_id", planned[k].payment_id}, {"status", db_status(res.status)},
+            outcomes.push_back({{"payment_id", planned[k].payment_id}, {"status", payment_status(res.status)},
                                 {"reference", res.provider_id}, {"decline_code", res.decline_code},
                                 {"error", error}});
             keys.push_back(items[planned[k].index].idempotency_key);

@@ -7,6 +7,7 @@
 #include "engine/store/database.hpp"
 #include "gateways/reconcile/payment_reconciler.hpp"
 #include "plugins/billing/payment_recorder.hpp"
+#include "plugins/payments/charge_outputs.hpp"
 #include "plugins/payments/reconciled_payment_settler.hpp"
 
 namespace artistsaid::payments {
@@ -15,46 +16,12 @@ namespace {
 const char* const kNotFoundNote = "not found at the gateway";
 
 nlohmann::json payment_outputs(pqxx::transaction_base& tx, const std::string& key) {
-    auto r = tx.exec_params(
-        "SELECT p.id, p.invoice_id, p.status, p.amount, p.currency, p.gateway, "
-        "coalesce(p.decline_code, ''), coalesce(p.error, ''), i.status = 'paid' "
-        "FROM payments p JOIN invoices i ON i.id = p.invoice_id WHERE p.idempotency_key = $1",
-        key);
+    auto r = tx.exec_params(std::string("SELECT ") + kPaymentOutputColumns +
+                                " FROM payments p JOIN invoices i ON i.id = p.invoice_id "
+                                "WHERE p.idempotency_key = $1",
+                            key);
     if (r.empty()) return nullptr;
-    const auto& row = r[0];
-    return {{"payment_id", row[0].as<std::int64_t>()},
-            {"invoice_id", row[1].as<std::int64_t>()},
-            {"status", row[2].as<std::string>()},
-            {"amount", row[3].as<std::int64_t>()},
-            {"currency", row[4].as<std::string>()},
-            {"gateway", row[5].as<std::string>()},
-            {"decline_code", row[6].as<std::string>()},
-            {"error", row[7].as<std::string>()},
-            {"invoice_paid", row[8].as<bool>()},
-            {"charged", false},
-            {"replayed", false},
-            {"reconciled", false},
-            {"dry_run", false}};
-}
-
-nlohmann::json no_charge(std::int64_t invoice_id, const std::string& status,
-                         const std::string& currency, bool paid, bool dry_run) {
-    return {{"invoice_id", invoice_id}, {"status", status}, {"payment_id", nullptr},
-            {"amount", 0}, {"currency", currency}, {"gateway", ""}, {"decline_code", ""},
-            {"error", ""}, {"invoice_paid", paid}, {"charged", false}, {"replayed", false},
-            {"reconciled", false}, {"dry_run", dry_run}};
-}
-
-std::string db_status(gateways::OperationStatus status) {
-    switch (status) {
-        case gateways::OperationStatus::kSucceeded: return "succeeded";
-        case gateways::OperationStatus::kPending: return "pending";
-        case gateways::OperationStatus::kDeclined: return "declined";
-        case gateways::OperationStatus::kFailed:
-        case gateways::OperationStatus::kRequiresAction: return "failed";
-        case gateways::OperationStatus::kUnknown: return "unknown";
-    }
-    return "unknown";
+    return payment_row_outputs(r[0]);
 }
 
 std::optional<std::string> nullable(const std::string& s) {
@@ -251,7 +218,7 @@ nlohmann::json InvoiceCharger::charge(const ChargeOptions& o) const {
     }
 
     pqxx::work tx(*conn);
-    const std::string status = db_status(result.status);
+    const std::string status = payment_status(result.status);
     std::string error = result.error;
     if (result.status == gateways::OperationStatus::kRequiresAction && error.empty())
         error = "requires_action: the customer must authenticate (off-session charge)";
