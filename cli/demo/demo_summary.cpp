@@ -74,17 +74,29 @@ nlohmann::json collect_demo_summary(pqxx::connection& conn, const std::string& r
         nlohmann::json charged = {{"succeeded", 0}, {"declined", 0}, {"unknown", 0},
                                   {"failed", 0}, {"other", 0}};
         nlohmann::json declines = nlohmann::json::object();
+        auto add = [](nlohmann::json& counts, const std::string& key, long long n) {
+            counts[key] = counts.value(key, 0LL) + n;
+        };
+        // One payments.charge item per invoice, or payments.charge_batch items of many.
         for (const auto& r : tx.exec_params(
                  "SELECT coalesce(outputs->>'status', status), coalesce(outputs->>'decline_code', ''), "
                  "count(*) FROM step_runs WHERE run_id = $1::uuid AND step_id = 'charge' "
-                 "AND item_index >= 0 GROUP BY 1, 2",
+                 "AND item_index >= 0 GROUP BY 1, 2 "
+                 "UNION ALL SELECT s.key, '', sum(s.value::bigint)::bigint FROM step_runs sr, "
+                 "jsonb_each_text(coalesce(sr.outputs->'statuses', '{}')) s WHERE sr.run_id = "
+                 "$1::uuid AND sr.step_id = 'charge_batches' AND sr.item_index >= 0 GROUP BY 1",
                  run_id)) {
             const std::string st = r[0].as<std::string>();
             const long long n = r[2].as<long long>();
-            const std::string key = charged.contains(st) ? st : "other";
-            charged[key] = charged[key].get<long long>() + n;
-            if (st == "declined") declines[r[1].as<std::string>()] = n;
+            add(charged, charged.contains(st) ? st : "other", n);
+            if (st == "declined" && !r[1].as<std::string>().empty()) add(declines, r[1].as<std::string>(), n);
         }
+        for (const auto& r : tx.exec_params(
+                 "SELECT d.key, sum(d.value::bigint)::bigint FROM step_runs sr, "
+                 "jsonb_each_text(coalesce(sr.outputs->'decline_codes', '{}')) d WHERE sr.run_id = "
+                 "$1::uuid AND sr.step_id = 'charge_batches' AND sr.item_index >= 0 GROUP BY 1",
+                 run_id))
+            add(declines, r[0].as<std::string>(), r[1].as<long long>());
         charged["decline_codes"] = declines;
         nlohmann::json by_status = nlohmann::json::object();
         for (const auto& r : tx.exec("SELECT status, count(*) FROM payments GROUP BY status ORDER BY status"))

@@ -33,7 +33,8 @@ const workflow::StepTypeDescriptor& ChargeBatchStep::descriptor() const {
          {"succeeded", ValueType::kInteger, false, "payments succeeded", {}},
          {"declined", ValueType::kInteger, false, "payments declined", {}},
          {"unknown", ValueType::kInteger, false, "outcomes left to reconciliation (unknown, pending)", {}},
-         {"statuses", ValueType::kAny, false, "invoices per status (see payments.charge)", {}}}};
+         {"statuses", ValueType::kAny, false, "invoices per status (see payments.charge)", {}},
+         {"decline_codes", ValueType::kAny, false, "declined invoices per decline code", {}}}};
     return d;
 }
 
@@ -76,10 +77,15 @@ runtime::StepResult ChargeBatchStep::run(const runtime::StepCall& call) {
     o.deadline = call.deadline;
     o.gateway_parallel = static_cast<int>(in.integer("gateway_parallel", 8, 1, 64));
     nlohmann::json statuses = nlohmann::json::object();
+    nlohmann::json decline_codes = nlohmann::json::object();
     long long charged = 0;
     for (const auto& out : BatchInvoiceCharger(context_).charge(items, o)) {
         const std::string status = out.value("status", "?");
         statuses[status] = statuses.value(status, 0) + 1;
+        if (status == "declined") {
+            const std::string code = out.value("decline_code", "");
+            decline_codes[code] = decline_codes.value(code, 0) + 1;
+        }
         if (out.value("charged", false)) ++charged;
     }
     return runtime::StepResult::success(
@@ -89,7 +95,8 @@ runtime::StepResult ChargeBatchStep::run(const runtime::StepCall& call) {
          {"succeeded", statuses.value("succeeded", 0)},
          {"declined", statuses.value("declined", 0)},
          {"unknown", statuses.value("unknown", 0) + statuses.value("pending", 0)},
-         {"statuses", statuses}});
+         {"statuses", statuses},
+         {"decline_codes", decline_codes}});
 }
 
 }  // namespace artistsaid::payments

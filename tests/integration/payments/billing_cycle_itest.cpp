@@ -216,7 +216,9 @@ TEST_CASE("Payments.BillingCycle.ChargesOnceDeclinesRecordedUnknownReconciledRer
     CHECK(f.sandbox_charges() == 0);
     CHECK(f.text("SELECT min(next_due_date)::text FROM subscriptions") == "2026-03-01");
 
-    auto first = f.run("billing-cycle", {{"as_of", "2026-03-01"}, {"lead_days", 0}});
+    // One payments.charge job per invoice (batches are the default; see the batch test).
+    auto first = f.run("billing-cycle",
+                       {{"as_of", "2026-03-01"}, {"lead_days", 0}, {"charge_batch_size", 0}});
     INFO(f.worker->output());
     REQUIRE(f.run_status(first) == "succeeded");
     CHECK(f.step_outputs(first, "invoices")["invoice_count"] == 4);
@@ -531,6 +533,9 @@ TEST_CASE("Payments.BillingCycle.BatchChargesChargeOnceAndReconcileLikeTheSingle
     }
     CHECK(statuses == std::map<std::string, long long>{{"succeeded", 3}, {"declined", 1}, {"unknown", 1}});
     CHECK(charged == 5);
+    // The day's summary counts the batch jobs (the per-invoice step was skipped).
+    const std::string summary = f.step_outputs(first, "summary")["message"];
+    CHECK(summary.find("5 invoices, 3 charge jobs ok, 0 charge jobs failed") != std::string::npos);
     CHECK(f.sandbox_charges() == 5);
     CHECK(f.scalar("SELECT count(*) FROM payments WHERE collection_day = '2026-03-01'") == 5);
     CHECK(f.scalar("SELECT count(*) FROM invoices WHERE status = 'paid'") == 3);
@@ -548,7 +553,8 @@ TEST_CASE("Payments.BillingCycle.BatchChargesChargeOnceAndReconcileLikeTheSingle
     auto second = f.run("billing-cycle",
                         {{"as_of", "2026-03-01"}, {"lead_days", 0}, {"charge_batch_size", 2}});
     CHECK(f.run_status(second) == "succeeded");
-    auto third = f.run("billing-cycle", {{"as_of", "2026-03-01"}, {"lead_days", 0}});
+    auto third = f.run("billing-cycle",
+                       {{"as_of", "2026-03-01"}, {"lead_days", 0}, {"charge_batch_size", 0}});
     CHECK(f.run_status(third) == "succeeded");
     CHECK(f.sandbox_charges() == 5);
     CHECK(f.scalar("SELECT count(*) FROM payments") == 5);
