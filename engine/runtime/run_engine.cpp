@@ -330,6 +330,17 @@ std::vector<StartOutcome> RunEngine::start_all(const std::vector<StartCall>& cal
     return out;
 }
 
+void RunEngine::store_snapshots_in_order(pqxx::work& tx, const std::vector<PendingStart*>& batch) {
+    // A batch of several workflows stores their snapshots first, ordered by (checksum, file):
+    // two batches then never wait on each other's new snapshot rows in opposite orders.
+    std::map<std::pair<std::string, std::string>, const workflow::WorkflowDefinition*> distinct;
+    for (const PendingStart* p : batch)
+        distinct.emplace(std::make_pair(sha256_hex(p->definition->source), p->definition->file),
+                         p->definition);
+    if (distinct.size() < 2) return;
+    for (const auto& [key, definition] : distinct) snapshot_of(serial_, tx, *definition, key.first);
+}
+
 void RunEngine::start_batch(const std::vector<PendingStart*>& batch) {
     if (batch.size() == 1) {
         start_alone(*batch.front());
@@ -340,6 +351,7 @@ void RunEngine::start_batch(const std::vector<PendingStart*>& batch) {
         store::RunWriteBuffer buffer;
         BufferedWrites scope(buffer);
         pqxx::work tx(*c.pg);
+        store_snapshots_in_order(tx, batch);
         for (PendingStart* p : batch) p->jobs = start_in(tx, *p->definition, p->run, &p->updates);
         flush_writes(tx);
         tx.commit();

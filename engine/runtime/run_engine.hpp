@@ -242,6 +242,7 @@ private:
                !start.definition->concurrency;
     }
     /// Runs the starts in one transaction; if it fails, each alone (records outcomes).
+    void store_snapshots_in_order(pqxx::work& tx, const std::vector<PendingStart*>& batch);
     void start_batch(const std::vector<PendingStart*>& batch);
     /// One start in its own transaction (records its outcome).
     void start_alone(PendingStart& start);

@@ -150,3 +150,24 @@ TEST_CASE("Runtime.DefinitionSnapshot.ARunWithItsOwnCopyIsStillReadAndRun") {
     CHECK(f.run_status(run.run_id) == "succeeded");
     CHECK(step_ids(f, run.run_id) == std::set<std::string>{"first", "two", "three"});
 }
+
+// Several new definitions started in one batch (one transaction): their snapshots are
+// stored first, in one order, and each run refers to its own.
+TEST_CASE("Runtime.DefinitionSnapshot.ABatchOfNewDefinitionsStoresEachOnce") {
+    Fixture f;
+    const auto v1 = f.workflow(kVersion1);
+    const auto v1_edited = f.workflow(kVersion1Edited);
+    const auto v2 = f.workflow(kVersion2);
+    std::vector<runtime::StartCall> calls;
+    for (const auto* d : {&v2, &v1, &v1_edited, &v2, &v1}) calls.push_back({d, {}});
+    auto started = f.engine->start_all(calls);
+    REQUIRE(started.size() == calls.size());
+    for (const auto& s : started) REQUIRE_FALSE(s.error);
+    CHECK(f.scalar("SELECT count(*) FROM workflow_definitions WHERE name = 'versioned'") == 3);
+    CHECK(f.scalar("SELECT count(DISTINCT definition_id) FROM workflow_runs") == 3);
+    CHECK(stored_source(f, started[0].run.run_id) == v2.source);
+    CHECK(stored_source(f, started[1].run.run_id) == v1.source);
+    CHECK(stored_source(f, started[2].run.run_id) == v1_edited.source);
+    CHECK(f.scalar("SELECT count(DISTINCT definition_id) FROM workflow_runs WHERE id IN ('" +
+                   started[0].run.run_id + "', '" + started[3].run.run_id + "')") == 1);
+}
