@@ -1,5 +1,7 @@
 #include "engine/runtime/run_engine.hpp"
 
+#include <algorithm>
+
 #include <openssl/evp.h>
 #include <spdlog/spdlog.h>
 
@@ -333,10 +335,15 @@ std::vector<StartOutcome> RunEngine::start_all(const std::vector<StartCall>& cal
 void RunEngine::store_snapshots_in_order(pqxx::work& tx, const std::vector<PendingStart*>& batch) {
     // A batch of several workflows stores their snapshots first, ordered by (checksum, file):
     // two batches then never wait on each other's new snapshot rows in opposite orders.
-    std::map<std::pair<std::string, std::string>, const workflow::WorkflowDefinition*> distinct;
+    // Most batches start one workflow: only then is nothing hashed a second time.
+    std::vector<const workflow::WorkflowDefinition*> definitions;
     for (const PendingStart* p : batch)
-        distinct.emplace(std::make_pair(sha256_hex(p->definition->source), p->definition->file),
-                         p->definition);
+        if (std::find(definitions.begin(), definitions.end(), p->definition) == definitions.end())
+            definitions.push_back(p->definition);
+    if (definitions.size() < 2) return;
+    std::map<std::pair<std::string, std::string>, const workflow::WorkflowDefinition*> distinct;
+    for (const auto* d : definitions)
+        distinct.emplace(std::make_pair(sha256_hex(d->source), d->file), d);
     if (distinct.size() < 2) return;
     for (const auto& [key, definition] : distinct) snapshot_of(serial_, tx, *definition, key.first);
 }
