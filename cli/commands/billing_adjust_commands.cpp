@@ -1,5 +1,7 @@
-// `artistsaid billing refund|credit-note|change-plan`: money back through the gateway with a
-// credit note, a credit note without money movement, and a plan change with proration.
+// `artistsaid billing refund|credit-note|change-plan|refund-credit|void-credit-note`: money
+// back through the gateway with a credit note, a credit note without money movement, a plan
+// change with proration, client credit paid back through the gateway, and a credit note
+// voided.
 // Amounts are decimal text read exactly in the invoice's (subscription's) currency exponent
 // ("12.50" USD, "1200" JPY); bad input exits 2 before anything is written.
 #include <cstdlib>
@@ -14,8 +16,10 @@
 #include "engine/runtime/run_engine.hpp"
 #include "gateways/gateway_setup.hpp"
 #include "plugins/billing/credit_note_issuer.hpp"
+#include "plugins/billing/credit_note_voider.hpp"
 #include "plugins/billing/plan_changer.hpp"
 #include "plugins/common/plugin_environment.hpp"
+#include "plugins/payments/credit_refund_issuer.hpp"
 #include "plugins/payments/refund_issuer.hpp"
 
 namespace artistsaid::cli {
@@ -57,6 +61,31 @@ std::int64_t parse_amount(const std::string& text, const std::string& currency) 
     return amount.minor_units();
 }
 
+// The configured gateways (--gateways, else $ARTISTSAID_GATEWAYS_FILE, else the configuration
+// file's gateways.file; none: the sandbox) and the payments context over them.
+struct CliPayments {
+    explicit CliPayments(Context& ctx) {
+        const std::string url = ctx.config.database_url();
+        std::string file = text_option(ctx, "gateways", "");
+        if (file.empty())
+            file = plugins::PluginEnvironment::from_process().get_or("ARTISTSAID_GATEWAYS_FILE", "");
+        const nlohmann::json settings =
+            file.empty() ? nlohmann::json::object() : gateways::load_gateway_settings(file);
+        runtime::RuntimeOptions secrets_holder;
+        runtime::load_env_and_secrets(secrets_holder);
+        gateways::register_gateways(registry, settings, secrets_holder.secrets, url);
+        const Config& config = ctx.config;
+        context = payments::PaymentsContext{
+            [&config] { return open_billing_database(config); }, [url] { return url; },
+            [this]() -> const gateways::GatewayRegistry& { return registry; }};
+    }
+    CliPayments(const CliPayments&) = delete;
+    CliPayments& operator=(const CliPayments&) = delete;
+
+    gateways::GatewayRegistry registry;
+    payments::PaymentsContext context;
+};
+
 int billing_refund(Context& ctx) {
     const auto invoice_id = positive_id(ctx, "invoice");
     auto conn = open_billing_database(ctx.config);
@@ -68,22 +97,8 @@ int billing_refund(Context& ctx) {
     o.reason = text_option(ctx, "reason", "");
     o.idempotency_key = text_option(ctx, "key", "cli:refund:" + Uuid::v7().to_string());
     o.deadline = std::chrono::system_clock::now() + std::chrono::seconds(60);
-
-    const std::string url = ctx.config.database_url();
-    std::string file = text_option(ctx, "gateways", "");
-    // $ARTISTSAID_GATEWAYS_FILE, else the configuration file's gateways.file.
-    if (file.empty()) file = plugins::PluginEnvironment::from_process().get_or("ARTISTSAID_GATEWAYS_FILE", "");
-    const nlohmann::json settings =
-        file.empty() ? nlohmann::json::object() : gateways::load_gateway_settings(file);
-    runtime::RuntimeOptions secrets_holder;
-    runtime::load_env_and_secrets(secrets_holder);
-    gateways::GatewayRegistry registry;
-    gateways::register_gateways(registry, settings, secrets_holder.secrets, url);
-    const Config& config = ctx.config;
-    payments::PaymentsContext context{
-        [&config] { return open_billing_database(config); }, [url] { return url; },
-        [&registry]() -> const gateways::GatewayRegistry& { return registry; }};
-    auto out = payments::RefundIssuer(context).refund(o);
+    const CliPayments payments(ctx);
+    auto out = payments::RefundIssuer(payments.context).refund(o);
     out["idempotency_key"] = o.idempotency_key;
     print_billing_result(ctx, out);
     return out["status"] == "failed" ? static_cast<int>(ExitCode::kFailed) : 0;
@@ -104,6 +119,36 @@ int billing_credit_note(Context& ctx) {
     auto out = billing::CreditNoteIssuer::to_json(billing::CreditNoteIssuer::issue_now(*conn, q),
                                                   q.invoice_id);
     out["idempotency_key"] = q.idempotency_key;
+    print_billing_result(ctx, out);
+    return 0;
+}
+
+int billing_refund_credit(Context& ctx) {
+    payments::CreditRefundOptions o;
+    o.client_id = positive_id(ctx, "client");
+    if (!ctx.options.count("currency"))
+        throw InputError("--currency CCY is required", ErrorCode::kUsage);
+    if (!ctx.options.count("amount")) throw InputError("--amount A is required", ErrorCode::kUsage);
+    o.currency = ctx.options["currency"].as<std::string>();
+    o.amount = parse_amount(ctx.options["amount"].as<std::string>(), o.currency);
+    o.reason = text_option(ctx, "reason", "");
+    o.idempotency_key = text_option(ctx, "key", "cli:refund_credit:" + Uuid::v7().to_string());
+    o.deadline = std::chrono::system_clock::now() + std::chrono::seconds(60);
+    const CliPayments payments(ctx);
+    auto out = payments::CreditRefundIssuer(payments.context).refund(o);
+    out["idempotency_key"] = o.idempotency_key;
+    print_billing_result(ctx, out);
+    return out["status"] == "failed" || out["status"] == "partial"
+               ? static_cast<int>(ExitCode::kFailed)
+               : 0;
+}
+
+int billing_void_credit_note(Context& ctx) {
+    if (!ctx.options.count("number"))
+        throw InputError("--number CN-... is required", ErrorCode::kUsage);
+    auto conn = open_billing_database(ctx.config);
+    auto out = billing::CreditNoteVoider::void_now(*conn, ctx.options["number"].as<std::string>(),
+                                                   text_option(ctx, "reason", ""));
     print_billing_result(ctx, out);
     return 0;
 }
@@ -183,7 +228,39 @@ std::vector<Command> billing_adjust_commands() {
             "idempotency key (default: made of the inputs, so a re-run changes nothing)");
     };
     change_plan.run = billing_change_plan;
-    return {refund, credit_note, change_plan};
+
+    Command refund_credit;
+    refund_credit.name = "refund-credit";
+    refund_credit.summary =
+        "Pay a client's credit balance back through the gateway, against the "
+        "payments whose overpayment made it (newest first).";
+    refund_credit.add_options = [](po::options_description& d) {
+        d.add_options()("client", po::value<long long>()->value_name("N"),
+                        "the client (required)")(
+            "amount", po::value<std::string>()->value_name("AMOUNT"),
+            "decimal amount in --currency (required)")(
+            "currency", po::value<std::string>()->value_name("CCY"),
+            "the credit's currency, ISO 4217 (required)")(
+            "reason", po::value<std::string>()->value_name("TEXT"), "why")(
+            "key", po::value<std::string>()->value_name("KEY"),
+            "idempotency key: the same key never refunds twice (default: a new one, printed)")(
+            "gateways", po::value<std::string>()->value_name("FILE"),
+            "gateway settings (default $ARTISTSAID_GATEWAYS_FILE; none: the sandbox)");
+    };
+    refund_credit.run = billing_refund_credit;
+
+    Command void_note;
+    void_note.name = "void-credit-note";
+    void_note.summary =
+        "Void a credit note issued in error that moved no money out (its credit "
+        "unused, or its invoice still open); a refund's note cannot be voided.";
+    void_note.add_options = [](po::options_description& d) {
+        d.add_options()("number", po::value<std::string>()->value_name("CN-..."),
+                        "the credit note (required)")(
+            "reason", po::value<std::string>()->value_name("TEXT"), "why it is voided");
+    };
+    void_note.run = billing_void_credit_note;
+    return {refund, credit_note, change_plan, refund_credit, void_note};
 }
 
 }  // namespace artistsaid::cli

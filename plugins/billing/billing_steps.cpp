@@ -7,6 +7,7 @@
 #include "plugins/billing/documents_due_step.hpp"
 #include "plugins/billing/dunning_step.hpp"
 #include "plugins/billing/generate_invoices_step.hpp"
+#include "plugins/billing/void_credit_note_step.hpp"
 
 namespace artistsaid::billing {
 
@@ -18,6 +19,7 @@ void register_billing_steps(runtime::StepRegistry& registry, ConnectionFactory c
     registry.add(std::make_unique<DocumentsDueStep>(connect));
     registry.add(std::make_unique<CreditNoteStep>(connect));
     registry.add(std::make_unique<ChangePlanStep>(connect));
+    registry.add(std::make_unique<VoidCreditNoteStep>(connect));
 }
 
 }  // namespace artistsaid::billing

@@ -47,7 +47,8 @@ std::int64_t CreditNoteIssuer::creditable(pqxx::transaction_base& tx, std::int64
         "                  WHERE invoice_id = i.id AND status <> 'void'), 0)"
         "     - coalesce((SELECT sum(r.amount) FROM refunds r"
         "                   JOIN payments p ON p.id = r.payment_id"
-        "                  WHERE p.invoice_id = i.id AND r.status IN ('unknown', 'pending')), 0)"
+        "                  WHERE p.invoice_id = i.id AND r.kind = 'invoice'"
+        "                    AND r.status IN ('unknown', 'pending')), 0)"
         "  FROM invoices i WHERE i.id = $1";
     return tx.exec_params1(kSql, invoice_id)[0].as<std::int64_t>();
 }

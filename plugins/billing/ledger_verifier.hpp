@@ -12,12 +12,17 @@
 //   billing_runs_posted      each billing run's invoice.issued transactions receive exactly
 //                            the totals of the invoices it created, per currency
 //                            (as issued: late fees are posted by their own transactions)
-//   refunds_posted_once      every succeeded refund: one refund.succeeded transaction and a
+//   refunds_posted_once      every succeeded invoice refund: one refund.succeeded transaction and a
 //                            credit note of its amount; other refunds: none
 //   credit_notes_balance     every credit note: one credit_note.issued transaction debiting
 //                            revenue by its subtotal and tax payable by its tax
-//   refunded_within_paid     refunds of a payment <= its amount - overpayment; credit notes of
-//                            an invoice <= its total
+//   refunded_within_paid     refunds of a payment <= its amount - overpayment; its credit
+//                            refunds <= its overpayment; credit notes of an invoice <= its total
+//   credit_refunds_posted    every credit refund: credit reserved once; succeeded: posted once;
+//                            failed: credit given back once; in flight: neither
+//   credit_balances_match    client_credit_balances == the sum of the client's credits rows
+//   credit_notes_voided      every void credit note: one credit_note.voided reversing its
+//                            revenue and tax (and its credit, for one to the client's balance)
 //
 // Thread-safety: stateless. Reads in one REPEATABLE READ snapshot.
 #pragma once

@@ -9,10 +9,13 @@ namespace artistsaid::billing {
 RecordedRefund RefundRecorder::record_resolved(pqxx::transaction_base& tx, std::int64_t refund_id) {
     auto r = tx.exec_params(
         "SELECT r.amount, r.currency, r.status, r.idempotency_key, r.reason, p.invoice_id, "
-        "r.credit_note_id FROM refunds r JOIN payments p ON p.id = r.payment_id "
+        "r.credit_note_id, r.kind FROM refunds r JOIN payments p ON p.id = r.payment_id "
         "WHERE r.id = $1 FOR UPDATE OF r",
         refund_id);
     if (r.empty()) throw InputError("no refund " + std::to_string(refund_id), ErrorCode::kNotFound);
+    if (r[0][7].as<std::string>() != "invoice")
+        throw InputError("refund " + std::to_string(refund_id) +
+                         " refunds client credit: it has no credit note (CreditRefundRecorder)");
     if (r[0][2].as<std::string>() != "succeeded")
         throw InputError("refund " + std::to_string(refund_id) + " is " +
                          r[0][2].as<std::string>());
@@ -53,9 +56,11 @@ RecordedRefund RefundRecorder::record_resolved(pqxx::transaction_base& tx, std::
                     refund_id, out.credit_note.id);
     tx.exec_params0(
         "UPDATE invoices i SET status = 'refunded', updated_at = now() WHERE i.id = $1 AND "
-        "i.status = 'paid' AND i.amount_paid > 0 AND i.amount_paid <= (SELECT coalesce(sum("
+        "i.status = 'paid' AND i.amount_paid > 0 AND i.amount_paid - (SELECT coalesce(sum("
+        "c.amount), 0) FROM credits c WHERE c.invoice_id = i.id AND c.kind = 'overpayment') "
+        "<= (SELECT coalesce(sum("
         "r.amount), 0) FROM refunds r JOIN payments p ON p.id = r.payment_id WHERE "
-        "p.invoice_id = i.id AND r.status = 'succeeded')",
+        "p.invoice_id = i.id AND r.kind = 'invoice' AND r.status = 'succeeded')",
         invoice_id);
     out.credit_note.invoice_status =
         tx.exec_params1("SELECT status FROM invoices WHERE id = $1", invoice_id)[0]

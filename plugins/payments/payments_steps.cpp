@@ -4,6 +4,7 @@
 #include "plugins/payments/charge_invoice_step.hpp"
 #include "plugins/payments/collect_due_step.hpp"
 #include "plugins/payments/reconcile_payments_step.hpp"
+#include "plugins/payments/refund_credit_step.hpp"
 #include "plugins/payments/refund_payment_step.hpp"
 #include "plugins/payments/settle_payment_step.hpp"
 
@@ -16,6 +17,7 @@ void register_payments_steps(runtime::StepRegistry& registry, const PaymentsCont
     registry.add(std::make_unique<CollectDueStep>(context));
     registry.add(std::make_unique<RefundPaymentStep>(context));
     registry.add(std::make_unique<ChargeBatchStep>(context));
+    registry.add(std::make_unique<RefundCreditStep>(context));
 }
 
 }  // namespace artistsaid::payments

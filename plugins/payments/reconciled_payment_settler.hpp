@@ -12,6 +12,9 @@ namespace artistsaid::payments {
 /// overpayment becomes client credit, and the ledger transaction is posted, through
 /// billing::PaymentRecorder::record_resolved(). A decline or failure changes nothing else:
 /// the invoice stays unpaid and the dunning policy takes over.
+/// Refunds: an invoice refund that succeeded gets its credit note and ledger (RefundRecorder);
+/// a credit refund (kind client_credit) is posted when it succeeded and its reserved credit is
+/// given back when it failed (CreditRefundRecorder).
 ///
 /// Exactly once: the reconciler calls it inside the transaction that moves the row out of
 /// unknown/pending (the row is locked, so only one reconciler can), and record_resolved()

@@ -57,12 +57,13 @@ std::string db_status(gateways::OperationStatus status) {
 }
 
 // What is left to refund of a locked payment: its amount, less what of it became credit,
-// less its refunds that succeeded or may still succeed.
+// less its refunds that succeeded or may still succeed (credit refunds of the overpayment,
+// payments.refund_credit, are bounded by the overpayment instead).
 constexpr const char* kRefundableSql =
     "SELECT p.amount - coalesce((SELECT sum(c.amount) FROM credits c WHERE c.idempotency_key = "
     "p.idempotency_key || ':overpayment'), 0) - coalesce((SELECT sum(r.amount) FROM refunds r "
-    "WHERE r.payment_id = p.id AND r.status IN ('succeeded', 'pending', 'unknown')), 0) "
-    "FROM payments p WHERE p.id = $1";
+    "WHERE r.payment_id = p.id AND r.kind = 'invoice' "
+    "AND r.status IN ('succeeded', 'pending', 'unknown')), 0) FROM payments p WHERE p.id = $1";
 
 struct Target {
     std::int64_t payment_id = 0;
