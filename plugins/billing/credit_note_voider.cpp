@@ -43,8 +43,8 @@ std::string format(std::int64_t minor, const std::string& currency) {
 
 nlohmann::json CreditNoteVoider::void_note(pqxx::transaction_base& tx, const std::string& number,
                                            const std::string& reason) {
-    auto found = tx.exec_params("SELECT id, invoice_id FROM credit_notes WHERE number = $1",
-                                number);
+    auto found =
+        tx.exec_params("SELECT id, invoice_id FROM credit_notes WHERE number = $1", number);
     if (found.empty()) throw InputError("no credit note " + number, ErrorCode::kNotFound);
     const auto id = found[0][0].as<std::int64_t>();
     const auto invoice_id = found[0][1].as<std::int64_t>();
@@ -63,8 +63,8 @@ nlohmann::json CreditNoteVoider::void_note(pqxx::transaction_base& tx, const std
     const auto total = n[6].as<std::int64_t>();
     const std::string invoice_status = inv[0].as<std::string>();
     const std::string invoice =
-        "invoice " + (inv[1].as<std::string>().empty() ? std::to_string(invoice_id)
-                                                       : inv[1].as<std::string>());
+        "invoice " +
+        (inv[1].as<std::string>().empty() ? std::to_string(invoice_id) : inv[1].as<std::string>());
     if (status == "void") {
         auto out = describe(tx, id);
         out["already_void"] = true;

@@ -69,8 +69,8 @@ nlohmann::json request_outputs(pqxx::transaction_base& tx, const std::string& ke
     const auto client = rows[0][7].as<std::int64_t>();
     const auto currency = rows[0][8].as<std::string>();
     const auto balance = tx.exec_params(
-        "SELECT balance FROM client_credit_balances WHERE client_id = $1 AND currency = $2",
-        client, currency);
+        "SELECT balance FROM client_credit_balances WHERE client_id = $1 AND currency = $2", client,
+        currency);
     return {{"client_id", client},
             {"currency", currency},
             {"amount", amount},
@@ -105,8 +105,7 @@ std::vector<Slice> write_ahead(pqxx::work& tx, const CreditRefundOptions& o) {
         "FOR UPDATE",
         o.client_id, o.currency);
     const std::int64_t balance = balance_row.empty() ? 0 : balance_row[0][0].as<std::int64_t>();
-    if (!tx.exec_params("SELECT 1 FROM refunds WHERE request_key = $1", o.idempotency_key)
-             .empty())
+    if (!tx.exec_params("SELECT 1 FROM refunds WHERE request_key = $1", o.idempotency_key).empty())
         return {};
     if (balance <= 0) {
         auto others = tx.exec_params(
@@ -114,15 +113,14 @@ std::vector<Slice> write_ahead(pqxx::work& tx, const CreditRefundOptions& o) {
             "client_credit_balances WHERE client_id = $1 AND balance > 0",
             o.client_id);
         const bool any = !others.empty() && !others[0][0].is_null();
-        throw InputError(who + " has no credit in " + o.currency +
-                         (any ? " (its credit, in minor units: " + others[0][0].as<std::string>() +
-                                    ")"
-                              : ""));
+        throw InputError(
+            who + " has no credit in " + o.currency +
+            (any ? " (its credit, in minor units: " + others[0][0].as<std::string>() + ")" : ""));
     }
     if (o.amount > balance)
         throw InputError("a credit refund of " + format(o.amount, o.currency) +
-                         " exceeds the credit balance of " + format(balance, o.currency) +
-                         " of " + who);
+                         " exceeds the credit balance of " + format(balance, o.currency) + " of " +
+                         who);
     // The client's overpaying payments, newest first, with what is left of each overpayment.
     auto payments = tx.exec_params(
         "SELECT p.id, p.invoice_id, p.gateway, coalesce(p.gateway_reference, ''), "
@@ -183,9 +181,8 @@ nlohmann::json CreditRefundIssuer::refund(const CreditRefundOptions& options) co
     auto check_same = [&](const nlohmann::json& seen) {
         if (seen["client_id"] != o.client_id || seen["currency"] != o.currency)
             throw InputError("credit refund key '" + o.idempotency_key +
-                             "' belongs to a credit refund of client " +
-                             seen["client_id"].dump() + " in " +
-                             seen["currency"].get<std::string>());
+                             "' belongs to a credit refund of client " + seen["client_id"].dump() +
+                             " in " + seen["currency"].get<std::string>());
     };
     {
         auto conn = context_.connect();
@@ -259,7 +256,8 @@ nlohmann::json CreditRefundIssuer::refund(const CreditRefundOptions& options) co
         if (updated.empty()) continue;
         if (a.status == "succeeded")
             billing::CreditRefundRecorder::record_succeeded(tx, slices[i].refund_id);
-        if (a.status == "failed") billing::CreditRefundRecorder::record_failed(tx, slices[i].refund_id);
+        if (a.status == "failed")
+            billing::CreditRefundRecorder::record_failed(tx, slices[i].refund_id);
     }
     auto out = request_outputs(tx, o.idempotency_key);
     tx.commit();

@@ -14,14 +14,17 @@ namespace artistsaid::test {
 
 struct CreditDatabase : MoneyDatabase {
     /// A client in its own taxed country with a default sandbox card; returns its id.
-    long long card_client(const std::string& currency, const std::string& card = "4242424242424242") {
+    long long card_client(const std::string& currency,
+                          const std::string& card = "4242424242424242") {
         ++countries_;
         const std::string code = "Y" + std::string(1, static_cast<char>('A' + countries_ % 26));
         tax_rate(code, "", 190000);
         const long long c = client(code, "", currency);
-        exec("INSERT INTO payment_methods (client_id, gateway, gateway_reference, is_default) "
-             "VALUES (" + std::to_string(c) + ", 'sandbox', 'sbx_card_" + card + "_" +
-             std::to_string(c) + "', true)");
+        exec(
+            "INSERT INTO payment_methods (client_id, gateway, gateway_reference, is_default) "
+            "VALUES (" +
+            std::to_string(c) + ", 'sandbox', 'sbx_card_" + card + "_" + std::to_string(c) +
+            "', true)");
         return c;
     }
 
@@ -64,8 +67,8 @@ struct CreditDatabase : MoneyDatabase {
         return recorded.payment_id;
     }
 
-    nlohmann::json refund_credit(long long client_id, const std::string& currency,
-                                 long long amount, const std::string& key,
+    nlohmann::json refund_credit(long long client_id, const std::string& currency, long long amount,
+                                 const std::string& key,
                                  const std::string& reason = "client asked") {
         payments::CreditRefundOptions o;
         o.client_id = client_id;
@@ -78,9 +81,10 @@ struct CreditDatabase : MoneyDatabase {
     }
 
     long long credit_balance(long long client_id, const std::string& currency) {
-        return scalar("SELECT coalesce(sum(balance), 0) FROM client_credit_balances WHERE "
-                      "client_id = " + std::to_string(client_id) + " AND currency = '" +
-                      currency + "'");
+        return scalar(
+            "SELECT coalesce(sum(balance), 0) FROM client_credit_balances WHERE "
+            "client_id = " +
+            std::to_string(client_id) + " AND currency = '" + currency + "'");
     }
 
     long long sandbox_refunds() {

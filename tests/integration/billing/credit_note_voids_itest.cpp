@@ -77,9 +77,10 @@ TEST_CASE("Billing.CreditNoteVoids.ToCreditTakesTheUnusedCreditBack") {
     CHECK(db.ledger_ok());
 
     // Tampering with a void's reversal is seen by ledger verify.
-    db.exec("INSERT INTO credits (client_id, currency, amount, kind, credit_note_id, "
-            "idempotency_key) SELECT client_id, currency, -1, 'credit_note', id, 'tamper' "
-            "FROM credit_notes WHERE number = 'CN-00000001'");
+    db.exec(
+        "INSERT INTO credits (client_id, currency, amount, kind, credit_note_id, "
+        "idempotency_key) SELECT client_id, currency, -1, 'credit_note', id, 'tamper' "
+        "FROM credit_notes WHERE number = 'CN-00000001'");
     CHECK_FALSE(billing::LedgerVerifier().verify(db.conn)["ok"].get<bool>());
 }
 
@@ -101,7 +102,8 @@ TEST_CASE("Billing.CreditNoteVoids.OnAnOpenInvoiceRestoresItsBalance") {
     CHECK(db.balance("receivable", "EUR") == receivable + 5000);
     // The note's item stays; a reversing item is added (the items still add up).
     CHECK(db.scalar("SELECT count(*) FROM invoice_items WHERE kind = 'credit_applied' AND "
-                    "invoice_id = " + std::to_string(invoice)) == 2);
+                    "invoice_id = " +
+                    std::to_string(invoice)) == 2);
     CHECK(db.ledger_ok());
 
     // A note that covered the whole balance made the invoice paid: no longer open.
@@ -155,8 +157,8 @@ TEST_CASE("Billing.Cli.RefundCreditAndVoidCreditNote") {
     db.overpay(invoice, 1250);
     const std::string c = std::to_string(client);
 
-    auto refund = cli({"billing", "refund-credit", "--client", c, "--amount", "7.50",
-                       "--currency", "EUR", "--reason", "asked", "--key", "cli-credit-1"});
+    auto refund = cli({"billing", "refund-credit", "--client", c, "--amount", "7.50", "--currency",
+                       "EUR", "--reason", "asked", "--key", "cli-credit-1"});
     INFO(refund.out, refund.err);
     REQUIRE(refund.exit_code == 0);
     auto out = nlohmann::json::parse(refund.out);
@@ -166,14 +168,15 @@ TEST_CASE("Billing.Cli.RefundCreditAndVoidCreditNote") {
     CHECK(out["idempotency_key"] == "cli-credit-1");
     // Bad input: exit 2, nothing written.
     const long long refunds = db.scalar("SELECT count(*) FROM refunds");
-    CHECK(cli({"billing", "refund-credit", "--client", c, "--amount", "5.01", "--currency",
-               "EUR"}).exit_code == 2);
-    CHECK(cli({"billing", "refund-credit", "--client", c, "--amount", "1.00", "--currency",
-               "USD"}).exit_code == 2);
-    CHECK(cli({"billing", "refund-credit", "--client", "424242", "--amount", "1.00",
-               "--currency", "EUR"}).exit_code == 2);
-    CHECK(cli({"billing", "refund-credit", "--client", c, "--amount", "1.001", "--currency",
-               "EUR"}).exit_code == 2);
+    CHECK(cli({"billing", "refund-credit", "--client", c, "--amount", "5.01", "--currency", "EUR"})
+              .exit_code == 2);
+    CHECK(cli({"billing", "refund-credit", "--client", c, "--amount", "1.00", "--currency", "USD"})
+              .exit_code == 2);
+    CHECK(cli({"billing", "refund-credit", "--client", "424242", "--amount", "1.00", "--currency",
+               "EUR"})
+              .exit_code == 2);
+    CHECK(cli({"billing", "refund-credit", "--client", c, "--amount", "1.001", "--currency", "EUR"})
+              .exit_code == 2);
     CHECK(cli({"billing", "refund-credit", "--client", c, "--amount", "1.00"}).exit_code == 2);
     CHECK(db.scalar("SELECT count(*) FROM refunds") == refunds);
 

@@ -15,6 +15,7 @@
 #include "gateways/stripe/stripe_gateway.hpp"
 #include "plugins/billing/billing_steps.hpp"
 #include "plugins/billing/credit_note_issuer.hpp"
+#include "plugins/billing/credit_refund_recorder.hpp"
 #include "plugins/payments/payments_steps.hpp"
 #include "tests/integration/billing/credit_fixture.hpp"
 #include "tests/support/cli_runner.hpp"
@@ -84,10 +85,9 @@ TEST_CASE("Billing.CreditRefunds.NewestOverpaymentFirstNeverBeyondEachOrTheBalan
     CHECK(again["refunded"] == false);
     CHECK(again["refunds"] == first["refunds"]);
     CHECK(db.sandbox_refunds() == 2);
-    CHECK(test::contains(test::input_error_of([&] {
-                             db.refund_credit(t.client, "USD", 2500, "credit-refund-1");
-                         }),
-                         "belongs to a credit refund of client"));
+    CHECK(test::contains(
+        test::input_error_of([&] { db.refund_credit(t.client, "USD", 2500, "credit-refund-1"); }),
+        "belongs to a credit refund of client"));
 
     // More than is left (25.00) is refused, then exactly what is left is refunded, from the
     // older payment only (the newer one's overpayment is used up).
@@ -158,8 +158,10 @@ TEST_CASE("Billing.CreditRefunds.ConcurrentRequestsNeverRefundMoreThanTheBalance
         threads.emplace_back([&, i] {
             try {
                 auto out = db.refund_credit(t.client, "EUR", 1500, "race-" + std::to_string(i));
-                if (out["status"] == "succeeded") ++succeeded;
-                else ++other;
+                if (out["status"] == "succeeded")
+                    ++succeeded;
+                else
+                    ++other;
             } catch (const InputError&) {
                 ++refused;
             } catch (const std::exception&) {
@@ -180,7 +182,8 @@ TEST_CASE("Billing.CreditRefunds.ConcurrentRequestsNeverRefundMoreThanTheBalance
     CHECK(db.ledger_ok());
 }
 
-TEST_CASE("Billing.CreditRefunds.LostAnswerIsFinishedOnceByReconcileAndAFailureGivesTheCreditBack") {
+TEST_CASE(
+    "Billing.CreditRefunds.LostAnswerIsFinishedOnceByReconcileAndAFailureGivesTheCreditBack") {
     CreditDatabase db;
     TwoOverpayments t(db);
     // The sandbox refunds and loses the answer: the credit stays reserved meanwhile.
@@ -221,8 +224,8 @@ TEST_CASE("Billing.CreditRefunds.LostAnswerIsFinishedOnceByReconcileAndAFailureG
     {
         const long long due = db2.due(invoice);
         pqxx::work tx(db2.conn);
-        billing::PaymentRecorder::record_succeeded(tx, invoice, due + 700, "EUR",
-                                                   "sandbox", "sbx_ch_unknown_to_the_sandbox",
+        billing::PaymentRecorder::record_succeeded(tx, invoice, due + 700, "EUR", "sandbox",
+                                                   "sbx_ch_unknown_to_the_sandbox",
                                                    "manual-overpayment");
         tx.commit();
     }
@@ -236,6 +239,67 @@ TEST_CASE("Billing.CreditRefunds.LostAnswerIsFinishedOnceByReconcileAndAFailureG
                      "'credit_refund.released'") == 1);
     CHECK(db2.balance("refunds", "EUR") == 0);
     CHECK(db2.ledger_ok());
+}
+
+TEST_CASE("Billing.CreditRefunds.AWriteAheadWhoseCallNeverLeftIsFailedByReconcileAndReleased") {
+    CreditDatabase db;
+    TwoOverpayments t(db);
+    // What a process that died between the write-ahead commit and the gateway call leaves: a
+    // reserved unknown row the gateway never saw.
+    {
+        pqxx::work tx(db.conn);
+        const auto id =
+            tx.exec_params1(
+                  "INSERT INTO refunds (payment_id, amount, currency, idempotency_key, "
+                  "status, kind, request_key) VALUES ($1::bigint, 1500, 'EUR', 'died:p' || "
+                  "$1::bigint, 'unknown', 'client_credit', 'died') RETURNING id",
+                  t.newer_payment)[0]
+                .as<long long>();
+        billing::CreditRefundRecorder::reserve(tx, id);
+        tx.commit();
+    }
+    CHECK(db.credit_balance(t.client, "EUR") == 3500);
+    CHECK(db.ledger_ok());
+    // The same request again reports it as it is and sends nothing.
+    auto replay = db.refund_credit(t.client, "EUR", 1500, "died");
+    CHECK(replay["status"] == "unknown");
+    CHECK(replay["replayed"] == true);
+    CHECK(db.sandbox_refunds() == 0);
+
+    test::CliOptions cli;
+    cli.env["ARTISTSAID_DATABASE_URL"] = db.db.url();
+    auto run = test::run_cli({"--json", "payments", "reconcile", "--min-age", "0s"}, cli);
+    INFO(run.out, run.err);
+    REQUIRE(run.exit_code == 0);
+    CHECK(nlohmann::json::parse(run.out)["changes"][0]["new_status"] == "failed");
+    CHECK(db.credit_balance(t.client, "EUR") == 5000);
+    CHECK(db.scalar("SELECT count(*) FROM ledger_transactions WHERE kind = "
+                    "'credit_refund.released'") == 1);
+    CHECK(db.balance("refunds", "EUR") == 0);
+    CHECK(db.sandbox_refunds() == 0);
+    CHECK(db.ledger_ok());
+    // The whole credit is refundable again, with a new key.
+    CHECK(db.refund_credit(t.client, "EUR", 5000, "after")["status"] == "succeeded");
+    CHECK(db.ledger_ok());
+
+    // ledger verify sees a credit refund posted without its reservation, and a balance that
+    // disagrees with the credits rows.
+    db.exec(
+        "INSERT INTO refunds (payment_id, amount, currency, idempotency_key, status, kind, "
+        "request_key) VALUES (" +
+        std::to_string(t.older_payment) +
+        ", 1, 'EUR', 'forged:p', 'failed', 'client_credit', 'forged')");
+    auto report = billing::LedgerVerifier().verify(db.conn);
+    CHECK(report["ok"] == false);
+    bool credit_refunds_failed = false;
+    for (const auto& c : report["checks"])
+        if (c["name"] == "credit_refunds_posted") credit_refunds_failed = c["failures"] == 1;
+    CHECK(credit_refunds_failed);
+    CreditDatabase other;
+    const long long c = other.card_client("EUR");
+    other.exec("INSERT INTO client_credit_balances (client_id, currency, balance) VALUES (" +
+               std::to_string(c) + ", 'EUR', 5)");
+    CHECK_FALSE(billing::LedgerVerifier().verify(other.conn)["ok"].get<bool>());
 }
 
 TEST_CASE("Billing.CreditRefunds.StripeRefundsTheOverpaidPaymentIntentOnce") {
@@ -316,13 +380,13 @@ TEST_CASE("Billing.Steps.RefundCreditAndVoidCreditNoteAsWorkflowSteps") {
     too_much["amount"] = 999999;
     CHECK_THROWS_AS(call("payments.refund_credit", too_much, "run-2:refund_credit"), InputError);
 
-    auto note = call("billing.credit_note",
-                     {{"invoice_id", t.older}, {"amount", 300}, {"reason", "error"},
-                      {"to_credit", true}},
-                     "run-3:credit_note");
+    auto note =
+        call("billing.credit_note",
+             {{"invoice_id", t.older}, {"amount", 300}, {"reason", "error"}, {"to_credit", true}},
+             "run-3:credit_note");
     const std::string number = note.outputs["number"];
-    auto voided = call("billing.void_credit_note", {{"number", number}, {"reason", "typo"}},
-                       "run-4:void");
+    auto voided =
+        call("billing.void_credit_note", {{"number", number}, {"reason", "typo"}}, "run-4:void");
     REQUIRE(voided.kind == runtime::StepResult::Kind::kSucceeded);
     CHECK(voided.outputs["status"] == "void");
     CHECK(voided.outputs["credit_balance"] == 3800);

@@ -12,7 +12,6 @@
 // worker is SIGKILLed. Its orphaned backend, still queued on the lock, is terminated before
 // the lock is released (PostgreSQL notices a vanished client only when it next talks to it).
 #include <doctest/doctest.h>
-
 #include <signal.h>
 #include <unistd.h>
 
@@ -70,8 +69,8 @@ TEST_CASE("Payments.Batch.WorkerKilledBetweenTheGatewayAndTheOutcomeCommitCharge
         db.unpaid_invoice("USD", 1000, 0, "4000000000000341"),  // charged, answer lost
         db.unpaid_invoice("EUR", 4200, 0, "4242424242424242"),
         db.unpaid_invoice("BHD", 12345, 50000, "5555555555554444")};
-    const auto dir = std::filesystem::temp_directory_path() /
-                     ("aa-crash-charge-" + std::to_string(::getpid()));
+    const auto dir =
+        std::filesystem::temp_directory_path() / ("aa-crash-charge-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir);
     std::ofstream(dir / "crash-charge.yaml") << kWorkflow;
     test::CliOptions opts;
@@ -90,8 +89,8 @@ TEST_CASE("Payments.Batch.WorkerKilledBetweenTheGatewayAndTheOutcomeCommitCharge
 
     auto worker = std::make_unique<test::ChildProcess>(
         test::cli_binary(), std::vector<std::string>{"worker"}, opts.env);
-    auto started = test::run_cli({"--json", "run", "crash-charge", "--input", "as_of=2026-03-01"},
-                                 opts);
+    auto started =
+        test::run_cli({"--json", "run", "crash-charge", "--input", "as_of=2026-03-01"}, opts);
     INFO(started.out, started.err);
     REQUIRE(started.exit_code == 0);
 
@@ -119,12 +118,13 @@ TEST_CASE("Payments.Batch.WorkerKilledBetweenTheGatewayAndTheOutcomeCommitCharge
 
     // Another worker: the killed worker's batch job is redelivered once its lease expires, and
     // the batch looks every unknown payment up before anything else.
-    worker = std::make_unique<test::ChildProcess>(
-        test::cli_binary(), std::vector<std::string>{"worker"}, opts.env);
+    worker = std::make_unique<test::ChildProcess>(test::cli_binary(),
+                                                  std::vector<std::string>{"worker"}, opts.env);
     const bool finished = test::eventually(
         [&] {
-            return db.scalar("SELECT count(*) FROM workflow_runs WHERE status IN ('succeeded', "
-                             "'failed', 'cancelled')") == 1;
+            return db.scalar(
+                       "SELECT count(*) FROM workflow_runs WHERE status IN ('succeeded', "
+                       "'failed', 'cancelled')") == 1;
         },
         90s);
     const std::string second_worker = worker->output();
@@ -155,11 +155,10 @@ TEST_CASE("Payments.Batch.WorkerKilledBetweenTheGatewayAndTheOutcomeCommitCharge
     CHECK(verify.exit_code == 0);
 
     // The next run of the day charges nothing again.
-    worker = std::make_unique<test::ChildProcess>(
-        test::cli_binary(), std::vector<std::string>{"worker"}, opts.env);
-    auto again = test::run_cli({"run", "crash-charge", "--input", "as_of=2026-03-01", "--wait",
-                                "--timeout", "60s"},
-                               opts);
+    worker = std::make_unique<test::ChildProcess>(test::cli_binary(),
+                                                  std::vector<std::string>{"worker"}, opts.env);
+    auto again = test::run_cli(
+        {"run", "crash-charge", "--input", "as_of=2026-03-01", "--wait", "--timeout", "60s"}, opts);
     INFO(again.out, again.err);
     CHECK(again.exit_code == 0);
     worker.reset();
