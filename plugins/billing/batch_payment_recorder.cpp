@@ -79,7 +79,7 @@ std::size_t BatchPaymentRecorder::record_resolved(pqxx::transaction_base& tx,
         changes.dump());
 
     // One ledger transaction per payment, then all their entries in one statement (ordered by
-    // transaction and line, so each transaction's entry ids grow as the ledger triggers want).
+    // transaction and line; the ledger checks them once per statement and transaction, 0015).
     std::map<std::string, std::int64_t> txn_of;
     for (const auto& r : tx.exec_params(
              "INSERT INTO ledger_transactions (kind, reference, idempotency_key, description) "
