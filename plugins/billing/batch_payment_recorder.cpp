@@ -73,8 +73,8 @@ std::size_t BatchPaymentRecorder::record_resolved(pqxx::transaction_base& tx,
     tx.exec_params0(
         "UPDATE invoices i SET amount_paid = i.amount_paid + x.added, "
         "status = CASE WHEN x.paid THEN 'paid' ELSE i.status END, "
-        "paid_at = CASE WHEN x.paid AND i.paid_at IS NULL THEN now() ELSE i.paid_at END "
-        "FROM jsonb_to_recordset($1::jsonb) AS x(invoice_id bigint, added bigint, paid boolean) "
+        "paid_at = CASE WHEN x.paid AND i.paid_at IS NULL THEN now() ELSE i.paid_at END, "
+        "updated_at = now() FROM jsonb_to_recordset($1::jsonb) AS x(invoice_id bigint, added bigint, paid boolean) "
         "WHERE i.id = x.invoice_id",
         changes.dump());
 

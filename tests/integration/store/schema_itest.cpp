@@ -316,6 +316,23 @@ TEST_CASE("Schema.Ledger.EntriesAfterAnEarlyCheckAreCheckedAtOnce") {
     CHECK(query_int(db.conn, "SELECT count(*) FROM ledger_transactions") == 1);
 }
 
+TEST_CASE("Schema.UpdatedAt.SetByTheTriggerUnlessTheUpdateSetsIt") {
+    // 0015: on subscriptions, invoices and payments the trigger runs only when the UPDATE
+    // left updated_at alone (the billing run sets it in its statements).
+    MigratedDatabase db;
+    Sample s = insert_sample(db.conn);
+    const std::string sub = std::to_string(s.subscription_id);
+    const std::string age = "SELECT extract(epoch FROM now() - updated_at)::bigint FROM subscriptions WHERE id = " + sub;
+    exec_tx(db.conn, "UPDATE subscriptions SET updated_at = '2001-01-01T00:00:00Z' WHERE id = " + sub);
+    CHECK(query_int(db.conn, age) > 86400LL * 365 * 20);  // the statement's value is kept
+    exec_tx(db.conn, "UPDATE subscriptions SET quantity = 2 WHERE id = " + sub);
+    CHECK(query_int(db.conn, age) < 3600);  // the trigger set now()
+    exec_tx(db.conn, subscription_invoice_sql(s, "INV-U1", "2024-01-01"));
+    exec_tx(db.conn, "UPDATE invoices SET updated_at = '2001-01-01T00:00:00Z'");
+    exec_tx(db.conn, "UPDATE invoices SET due_date = due_date + 1");
+    CHECK(query_int(db.conn, "SELECT extract(epoch FROM now() - updated_at)::bigint FROM invoices") < 3600);
+}
+
 TEST_CASE("Schema.WebhookEvents.DuplicateIsRejected") {
     MigratedDatabase db;
     auto event = [](const std::string& provider, const std::string& event_id) {
