@@ -470,10 +470,11 @@ std::vector<GatewayResult> SandboxGateway::charge_batch(const std::vector<Charge
         }
         std::map<std::string, pqxx::row> found;
         std::set<std::string> inserted;  // by this call: only its answer can be "lost"
+        pqxx::result added;
         pqxx::result stored;
         {
             pqxx::work tx(*conn);
-            auto added = tx.exec_params(
+            added = tx.exec_params(
                 "INSERT INTO sandbox_operations (provider_id, kind, idempotency_key, request_hash, "
                 "status, amount, currency, customer, payment_method, decline_code, error, retryable, "
                 "response_lost) SELECT x.provider_id, 'charge', x.idempotency_key, x.request_hash, "
@@ -483,18 +484,26 @@ std::vector<GatewayResult> SandboxGateway::charge_batch(const std::vector<Charge
                 "request_hash text, status text, amount bigint, currency text, customer text, "
                 "payment_method text, decline_code text, error text, retryable boolean, "
                 "response_lost boolean) ORDER BY x.idempotency_key "
-                "ON CONFLICT (kind, idempotency_key) DO NOTHING RETURNING idempotency_key",
+                "ON CONFLICT (kind, idempotency_key) DO NOTHING RETURNING idempotency_key, " +
+                    std::string(kColumns),
                 rows.dump());
             tx.commit();
-            for (const auto& row : added) inserted.insert(row[0].as<std::string>());
+            for (const auto& row : added) {
+                inserted.insert(row[0].as<std::string>());
+                found.emplace(row[0].as<std::string>(), row);  // as stored: no read-back
+            }
         }
-        {
+        // Only the keys this call did not insert (seen before, or never reached) are read.
+        nlohmann::json others = nlohmann::json::array();
+        for (const auto& key : keys)
+            if (inserted.count(key.get<std::string>()) == 0) others.push_back(key);
+        if (!others.empty()) {
             pqxx::read_transaction tx(*conn);
             stored = tx.exec_params(
                 "SELECT idempotency_key, " + std::string(kColumns) +
                     " FROM sandbox_operations WHERE kind = 'charge' AND idempotency_key IN "
                     "(SELECT jsonb_array_elements_text($1::jsonb))",
-                keys.dump());
+                others.dump());
         }
         for (const auto& row : stored) found.emplace(row[0].as<std::string>(), row);
         for (std::size_t i = 0; i < requests.size(); ++i) {

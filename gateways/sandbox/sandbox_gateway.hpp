@@ -49,8 +49,9 @@ public:
     CustomerRef save_customer(const CustomerRequest& request) override;
     PaymentMethodRef save_payment_method(const PaymentMethodRequest& request) override;
     GatewayResult charge(const ChargeRequest& request) override;
-    /// The batch in one transaction: one INSERT … SELECT for every new operation, one read
-    /// of every key's row; each request answers exactly as charge() would for it.
+    /// The batch in one transaction: one INSERT … SELECT … RETURNING for every new operation,
+    /// then one read of the keys it did not insert (seen before, or never reached); each
+    /// request answers exactly as charge() would for it.
     std::vector<GatewayResult> charge_batch(const std::vector<ChargeRequest>& requests,
                                             int max_parallel) override;
     GatewayResult refund(const RefundRequest& request) override;

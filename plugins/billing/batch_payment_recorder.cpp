@@ -73,13 +73,13 @@ std::size_t BatchPaymentRecorder::record_resolved(pqxx::transaction_base& tx,
     tx.exec_params0(
         "UPDATE invoices i SET amount_paid = i.amount_paid + x.added, "
         "status = CASE WHEN x.paid THEN 'paid' ELSE i.status END, "
-        "paid_at = CASE WHEN x.paid AND i.paid_at IS NULL THEN now() ELSE i.paid_at END "
-        "FROM jsonb_to_recordset($1::jsonb) AS x(invoice_id bigint, added bigint, paid boolean) "
+        "paid_at = CASE WHEN x.paid AND i.paid_at IS NULL THEN now() ELSE i.paid_at END, "
+        "updated_at = now() FROM jsonb_to_recordset($1::jsonb) AS x(invoice_id bigint, added bigint, paid boolean) "
         "WHERE i.id = x.invoice_id",
         changes.dump());
 
     // One ledger transaction per payment, then all their entries in one statement (ordered by
-    // transaction and line, so each transaction's entry ids grow as the ledger triggers want).
+    // transaction and line; the ledger checks them once per statement and transaction, 0015).
     std::map<std::string, std::int64_t> txn_of;
     for (const auto& r : tx.exec_params(
              "INSERT INTO ledger_transactions (kind, reference, idempotency_key, description) "

@@ -32,7 +32,8 @@ WITH due AS (
 ), moved AS (
     UPDATE subscriptions s
        SET next_due_date = CASE WHEN s.cycle = 'one_off' THEN NULL
-                                ELSE billing_period_end(s.next_due_date, s.cycle, s.billing_day) END
+                                ELSE billing_period_end(s.next_due_date, s.cycle, s.billing_day) END,
+           updated_at = now()  -- set here, the row trigger skips (0015)
       FROM due
      WHERE s.id = due.id AND s.status = 'active' AND s.next_due_date = due.next_due_date
     RETURNING s.id, s.client_id, s.service_id, s.currency::text AS currency, s.cycle::text AS cycle,

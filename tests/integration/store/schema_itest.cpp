@@ -221,6 +221,118 @@ TEST_CASE("Schema.Ledger.IsAppendOnly") {
     CHECK(query_int(db.conn, "SELECT sum(amount) FROM ledger_entries WHERE amount > 0") == 500);
 }
 
+// 0015: the checks run per statement and per ledger transaction; these are the cases a
+// per-statement / per-transaction check could get wrong.
+TEST_CASE("Schema.Ledger.SetBasedPostingsAreCheckedPerTransaction") {
+    MigratedDatabase db;
+    const std::string accounts =
+        "(SELECT id FROM ledger_accounts WHERE code = 'receivable') AS r, "
+        "(SELECT id FROM ledger_accounts WHERE code = 'revenue') AS v";  // one row: ids r, v
+    // Two ledger transactions and their entries in one statement each: one unbalanced
+    // transaction among balanced ones refuses the commit, naming it.
+    long long bad = 0;
+    {
+        pqxx::work w(db.conn);
+        long long a = begin_ledger_transaction(w, "set:a");
+        bad = begin_ledger_transaction(w, "set:b");
+        w.exec0("INSERT INTO ledger_entries (transaction_id, account_id, amount, currency) "
+                "SELECT x.t, x.acc, x.amount, 'USD' FROM (SELECT " + accounts + ") ids "
+                "CROSS JOIN LATERAL (VALUES (" + std::to_string(a) + ", ids.r, 500), (" +
+                std::to_string(a) + ", ids.v, -500), (" + std::to_string(bad) + ", ids.r, 300), (" +
+                std::to_string(bad) + ", ids.v, -299)) AS x(t, acc, amount)");
+        std::string error = commit_expecting_check_violation(w);
+        CHECK(error.find("ledger transaction " + std::to_string(bad) + " is unbalanced in USD: sum 1") !=
+              std::string::npos);
+    }
+    CHECK(query_int(db.conn, "SELECT count(*) FROM ledger_entries") == 0);
+
+    // A writable CTE creating the transaction and its entries in one statement commits.
+    exec_tx(db.conn,
+            "WITH t AS (INSERT INTO ledger_transactions (kind, idempotency_key) "
+            "VALUES ('test.posting', 'set:cte') RETURNING id) "
+            "INSERT INTO ledger_entries (transaction_id, account_id, amount, currency) "
+            "SELECT t.id, x.acc, x.amount, 'JPY' FROM t, (SELECT " + accounts + ") ids "
+            "CROSS JOIN LATERAL (VALUES (ids.r, 700), (ids.v, -700)) AS x(acc, amount)");
+    CHECK(query_int(db.conn, "SELECT count(*) FROM ledger_entries") == 2);
+
+    // One statement mixing an open and a closed transaction is refused as a whole.
+    const long long closed = query_int(db.conn, "SELECT id FROM ledger_transactions");
+    {
+        pqxx::work w(db.conn);
+        long long open = begin_ledger_transaction(w, "set:c");
+        CHECK_THROWS_AS(
+            w.exec0("INSERT INTO ledger_entries (transaction_id, account_id, amount, currency) "
+                    "SELECT x.t, ids.r, x.amount, 'JPY' FROM (SELECT " + accounts + ") ids "
+                    "CROSS JOIN LATERAL (VALUES (" + std::to_string(open) + ", 5), (" +
+                    std::to_string(closed) + ", 5)) AS x(t, amount)"),
+            pqxx::integrity_constraint_violation);
+    }
+    CHECK(query_int(db.conn, "SELECT count(*) FROM ledger_entries") == 2);
+}
+
+TEST_CASE("Schema.Ledger.EntriesAfterAnEarlyCheckAreCheckedAtOnce") {
+    MigratedDatabase db;
+    // SET CONSTRAINTS ... IMMEDIATE runs the deferred per-transaction check before COMMIT;
+    // an entry added afterwards must not escape the balance check.
+    {
+        pqxx::work w(db.conn);
+        long long txn = begin_ledger_transaction(w, "early:1");
+        add_entry(w, txn, "cash", 100, "EUR");
+        add_entry(w, txn, "client_credit", -100, "EUR");
+        w.exec0("SET CONSTRAINTS ALL IMMEDIATE");  // balanced: passes
+        CHECK_THROWS_AS(add_entry(w, txn, "cash", 1, "EUR"), pqxx::check_violation);
+    }
+    CHECK(query_int(db.conn, "SELECT count(*) FROM ledger_transactions") == 0);
+    // A balanced addition after the early check is accepted and commits.
+    {
+        pqxx::work w(db.conn);
+        long long txn = begin_ledger_transaction(w, "early:2");
+        add_entry(w, txn, "cash", 100, "EUR");
+        add_entry(w, txn, "client_credit", -100, "EUR");
+        w.exec0("SET CONSTRAINTS ALL IMMEDIATE");
+        w.exec0("INSERT INTO ledger_entries (transaction_id, account_id, amount, currency) "
+                "SELECT " + std::to_string(txn) + ", a.id, x.amount, 'EUR' FROM (VALUES "
+                "('cash', 5), ('client_credit', -5)) AS x(code, amount) "
+                "JOIN ledger_accounts a ON a.code = x.code");
+        w.exec0("SET CONSTRAINTS ALL DEFERRED");
+        CHECK_NOTHROW(w.commit());
+    }
+    CHECK(query_int(db.conn, "SELECT sum(amount) FROM ledger_entries WHERE amount > 0") == 105);
+    // A savepoint rolled back after an early check: the check is owed again at commit.
+    {
+        pqxx::work w(db.conn);
+        long long txn = begin_ledger_transaction(w, "early:3");
+        w.exec0("SAVEPOINT s");
+        add_entry(w, txn, "cash", 100, "EUR");
+        add_entry(w, txn, "client_credit", -100, "EUR");
+        w.exec0("SET CONSTRAINTS ALL IMMEDIATE");
+        w.exec0("ROLLBACK TO SAVEPOINT s");
+        w.exec0("SET CONSTRAINTS ALL DEFERRED");
+        add_entry(w, txn, "cash", 7, "EUR");
+        add_entry(w, txn, "client_credit", -6, "EUR");
+        CHECK(commit_expecting_check_violation(w).find("is unbalanced in EUR: sum 1") !=
+              std::string::npos);
+    }
+    CHECK(query_int(db.conn, "SELECT count(*) FROM ledger_transactions") == 1);
+}
+
+TEST_CASE("Schema.UpdatedAt.SetByTheTriggerUnlessTheUpdateSetsIt") {
+    // 0015: on subscriptions, invoices and payments the trigger runs only when the UPDATE
+    // left updated_at alone (the billing run sets it in its statements).
+    MigratedDatabase db;
+    Sample s = insert_sample(db.conn);
+    const std::string sub = std::to_string(s.subscription_id);
+    const std::string age = "SELECT extract(epoch FROM now() - updated_at)::bigint FROM subscriptions WHERE id = " + sub;
+    exec_tx(db.conn, "UPDATE subscriptions SET updated_at = '2001-01-01T00:00:00Z' WHERE id = " + sub);
+    CHECK(query_int(db.conn, age) > 86400LL * 365 * 20);  // the statement's value is kept
+    exec_tx(db.conn, "UPDATE subscriptions SET quantity = 2 WHERE id = " + sub);
+    CHECK(query_int(db.conn, age) < 3600);  // the trigger set now()
+    exec_tx(db.conn, subscription_invoice_sql(s, "INV-U1", "2024-01-01"));
+    exec_tx(db.conn, "UPDATE invoices SET updated_at = '2001-01-01T00:00:00Z'");
+    exec_tx(db.conn, "UPDATE invoices SET due_date = due_date + 1");
+    CHECK(query_int(db.conn, "SELECT extract(epoch FROM now() - updated_at)::bigint FROM invoices") < 3600);
+}
+
 TEST_CASE("Schema.WebhookEvents.DuplicateIsRejected") {
     MigratedDatabase db;
     auto event = [](const std::string& provider, const std::string& event_id) {
