@@ -19,6 +19,8 @@ start  Starts a private PostgreSQL and Redis on free 127.0.0.1 ports in a new
        ARTISTSAID_SERVICES_{PG,REDIS}_{PID,PORT}, and ARTISTSAID_DATABASE_URL and
        ARTISTSAID_REDIS_URL (the same servers, for running build/cli/artistsaid by hand).
        --fsync keeps PostgreSQL's fsync and full_page_writes on (default: off).
+       ARTISTSAID_PG_SETTINGS="name=value ..." adds PostgreSQL settings (e.g.
+       "shared_buffers=512MB max_wal_size=8GB" for bench billing at 1,000,000).
 stop   Stops the servers recorded in DIR (default $ARTISTSAID_SERVICES_DIR), deletes
        DIR, and prints `unset` lines for eval.
 up     Persistent servers in DIR (the demo's var/demo): reuses the ones running

@@ -32,7 +32,9 @@
 # Progress goes to stderr as "$SERVICES_LOG_PREFIX: ..." (default prefix "services").
 # Knobs (environment): ARTISTSAID_PG_BINDIR (PostgreSQL's bin directory; default the
 # newest /usr/lib/postgresql/*/bin), ARTISTSAID_SERVICES_KEEP=1 (services_stop keeps
-# the directory and its logs), TMPDIR (where the directory is created).
+# the directory and its logs), TMPDIR (where the directory is created),
+# ARTISTSAID_PG_SETTINGS (extra PostgreSQL settings, space-separated name=value pairs,
+# e.g. "shared_buffers=512MB max_wal_size=8GB" for the 1,000,000-subscription benchmark).
 #
 # The servers run in their own sessions (setsid), so a Ctrl-C at the terminal reaches
 # only the caller, which stops them through services_stop (put it in a trap).
@@ -225,7 +227,14 @@ _svc_start_pg() {
     _svc_tail "$dir/initdb.log"
     return 1
   fi
-  local prefer=${_svc_prefer_pg_port:-}
+  local prefer=${_svc_prefer_pg_port:-} setting extra=()
+  for setting in ${ARTISTSAID_PG_SETTINGS:-}; do
+    if [[ ! $setting =~ ^[a-z_.]+=[^[:space:]]+$ ]]; then
+      _svc_log "error: ARTISTSAID_PG_SETTINGS: '$setting' is not name=value"
+      return 1
+    fi
+    extra+=(-c "$setting")
+  done
   for _ in 1 2 3 4 5; do
     if [[ -n $prefer ]] && ! _svc_port_in_use "$prefer"; then
       _svc_port=$prefer
@@ -239,7 +248,7 @@ _svc_start_pg() {
     pid=$(_svc_spawn "$dir" "$dir/postgres.pid" "$log" \
       "${_svc_as_pg[@]}" "$bindir/postgres" -D "$dir/pgdata" -k "$dir" \
       -p "$_svc_pg_port" -c listen_addresses=127.0.0.1 -c max_connections=300 \
-      -c fsync="$fsync" -c full_page_writes="$fsync")
+      -c fsync="$fsync" -c full_page_writes="$fsync" "${extra[@]}")
     echo "$pid" >"$dir/postgres.pid"
     local deadline=$((SECONDS + _svc_start_timeout))
     while :; do
