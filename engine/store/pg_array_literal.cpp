@@ -5,9 +5,15 @@ namespace artistsaid::store {
 void PgArrayLiteral::add(std::string_view value) {
     separate();
     text_.push_back('"');
-    for (char c : value) {
-        if (c == '"' || c == '\\') text_.push_back('\\');
-        text_.push_back(c);
+    // Whole runs between the characters to escape are appended at once.
+    for (size_t at = 0; at < value.size();) {
+        const size_t special = value.find_first_of("\"\\", at);
+        const size_t end = special == std::string_view::npos ? value.size() : special;
+        text_.append(value.data() + at, end - at);
+        if (end == value.size()) break;
+        text_.push_back('\\');
+        text_.push_back(value[end]);
+        at = end + 1;
     }
     text_.push_back('"');
 }
