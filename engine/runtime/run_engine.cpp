@@ -223,10 +223,10 @@ RunEngine::Jobs RunEngine::start_in(pqxx::work& tx, const workflow::WorkflowDefi
     run.workflow_name = definition.name;
     run.workflow_version = definition.version;
     const std::string checksum = sha256_hex(definition.source);
-    // The run refers to the snapshot of its exact YAML, stored once (0014_run_rows.sql).
-    run.definition = {{"source", definition.source},
-                      {"file", definition.file},
-                      {"checksum", checksum}};
+    // The run refers to the snapshot of its exact YAML, stored once (0014_run_rows.sql):
+    // it carries no copy of the text (only what remember_snapshot needs), since a run
+    // written here always has its definition_id.
+    run.definition = {{"file", definition.file}, {"checksum", checksum}};
     run.definition_id = snapshot_of(serial_, tx, definition, checksum);
     run.status = "running";
     if (definition.concurrency) {

@@ -6,15 +6,15 @@ void PgArrayLiteral::add(std::string_view value) {
     separate();
     text_.push_back('"');
     // Whole runs between the characters to escape are appended at once.
-    for (size_t at = 0; at < value.size();) {
-        const size_t special = value.find_first_of("\"\\", at);
-        const size_t end = special == std::string_view::npos ? value.size() : special;
-        text_.append(value.data() + at, end - at);
-        if (end == value.size()) break;
+    const char* run = value.data();
+    const char* const end = value.data() + value.size();
+    for (const char* c = run; c != end; ++c) {
+        if (*c != '"' && *c != '\\') continue;
+        text_.append(run, static_cast<size_t>(c - run));
         text_.push_back('\\');
-        text_.push_back(value[end]);
-        at = end + 1;
+        run = c;  // the escaped character starts the next run
     }
+    text_.append(run, static_cast<size_t>(end - run));
     text_.push_back('"');
 }
 
