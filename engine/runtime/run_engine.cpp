@@ -223,10 +223,10 @@ RunEngine::Jobs RunEngine::start_in(pqxx::work& tx, const workflow::WorkflowDefi
     run.workflow_name = definition.name;
     run.workflow_version = definition.version;
     const std::string checksum = sha256_hex(definition.source);
-    // The run refers to the snapshot of its exact YAML, stored once (0014_run_rows.sql).
-    run.definition = {{"source", definition.source},
-                      {"file", definition.file},
-                      {"checksum", checksum}};
+    // The run refers to the snapshot of its exact YAML, stored once (0014_run_rows.sql):
+    // it carries no copy of the text (only what remember_snapshot needs), since a run
+    // written here always has its definition_id.
+    run.definition = {{"file", definition.file}, {"checksum", checksum}};
     run.definition_id = snapshot_of(serial_, tx, definition, checksum);
     run.status = "running";
     if (definition.concurrency) {
@@ -488,8 +488,17 @@ RunEngine::Claim RunEngine::prepare(pqxx::work& tx, const store::RunRow& run, co
                                     const store::StepRow& row,
                                     const std::vector<store::StepRow>& parents, bool resumed) {
     const bool failure = target.role == StepRole::kFailureHandler;
-    nlohmann::json steps_json = steps_context(parents, failure);
-    nlohmann::json run_json = run_context(run, failure);
+    const workflow::ValueTemplate& with_template =
+        target.role == StepRole::kCompensation ? target.step->compensate->with : target.step->with;
+    // A step whose `with` (and `if`) hold no expression reads nothing of the run: most
+    // inline steps. Their context is left empty instead of copying every finished step's
+    // outputs into it.
+    const bool reads_context =
+        target.role == StepRole::kCompensation || !with_template.is_literal() ||
+        (target.step->condition && !target.step->condition->is_literal());
+    nlohmann::json steps_json =
+        reads_context ? steps_context(parents, failure) : nlohmann::json::object();
+    nlohmann::json run_json = reads_context ? run_context(run, failure) : nlohmann::json::object();
     nlohmann::json item_json;
     workflow::EvalContext ectx;
     ectx.inputs = &run.inputs;
@@ -520,8 +529,6 @@ RunEngine::Claim RunEngine::prepare(pqxx::work& tx, const store::RunRow& run, co
         ectx.item = &item_json;
         ectx.index = item;
     }
-    const workflow::ValueTemplate& with_template =
-        target.role == StepRole::kCompensation ? target.step->compensate->with : target.step->with;
     Claim claim;
     try {
         if (!resumed && target.role != StepRole::kCompensation && item < 0 &&
@@ -1298,13 +1305,17 @@ void RunEngine::publish_all(const std::string& run_id, const std::vector<nlohman
         auto& c = connections();
         // One round trip for all of them: each on the run's channel and on the channel of
         // all runs.
+        std::vector<std::string> to_run{"PUBLISH", options_.queue_prefix + ":run:" + run_id, ""};
+        std::vector<std::string> to_all{"PUBLISH", options_.queue_prefix + ":runs", ""};
+        const auto at = to_ms(Clock::now());
         for (const auto& event : events) {
             nlohmann::json message = event;
             message["run"] = run_id;
-            message["at"] = to_ms(Clock::now());
-            std::string text = message.dump();
-            c.redis->append({"PUBLISH", options_.queue_prefix + ":run:" + run_id, text});
-            c.redis->append({"PUBLISH", options_.queue_prefix + ":runs", text});
+            message["at"] = at;
+            to_run[2] = message.dump();
+            c.redis->append(to_run);
+            to_all[2] = std::move(to_run[2]);
+            c.redis->append(to_all);
         }
         for (size_t i = 0; i < 2 * events.size(); ++i) c.redis->read_reply();
     } catch (const Error& e) {

@@ -4,6 +4,7 @@
 // concurrency slot goes to the oldest pending run of its key.
 #include <algorithm>
 #include <climits>
+#include <memory>
 #include <set>
 
 #include "engine/core/error.hpp"
@@ -16,6 +17,36 @@ namespace artistsaid::runtime {
 
 using namespace detail;
 using workflow::StepStatus;
+
+namespace {
+
+// Whether `dag` is the graph of `steps`: the same ids in the same order, each with the same
+// needs (a repeated need makes this false: the Dag keeps it once, so it is rebuilt).
+bool is_graph_of(const workflow::Dag& dag, const std::vector<workflow::StepDefinition>& steps) {
+    if (dag.size() != steps.size()) return false;
+    for (size_t i = 0; i < steps.size(); ++i) {
+        const auto& node = dag.node(i);
+        if (node.id != steps[i].id || node.needs.size() != steps[i].needs.size()) return false;
+        for (size_t j = 0; j < node.needs.size(); ++j)
+            if (dag.id(node.needs[j]) != steps[i].needs[j]) return false;
+    }
+    return true;
+}
+
+// The Dag of a definition's main steps. advance_main runs after every step (five times in
+// the start of a linear run of five inline steps), and building the graph — with its
+// cycle check — every time was a visible share of a start's CPU, so each thread keeps the
+// last one it built. The cached graph is compared with the steps themselves, not only
+// with their address, so another definition is never mistaken for it; callers hold a
+// shared_ptr, so a nested advance of another definition cannot pull it from under them.
+std::shared_ptr<const workflow::Dag> main_dag(const std::vector<workflow::StepDefinition>& steps) {
+    thread_local std::shared_ptr<const workflow::Dag> cached;
+    if (cached && is_graph_of(*cached, steps)) return cached;
+    cached = std::make_shared<const workflow::Dag>(workflow::Dag::build(steps));
+    return cached;
+}
+
+}  // namespace
 
 RunEngine::Jobs RunEngine::advance(pqxx::work& tx, store::RunRow& run,
                                    const workflow::WorkflowDefinition& definition) {
@@ -40,7 +71,8 @@ RunEngine::Jobs RunEngine::advance_main(pqxx::work& tx, store::RunRow& run,
                                         const workflow::WorkflowDefinition& definition,
                                         std::vector<store::StepRow>& parents,
                                         Deferred* deferred) {
-    auto dag = workflow::Dag::build(definition.steps);
+    const std::shared_ptr<const workflow::Dag> graph = main_dag(definition.steps);
+    const workflow::Dag& dag = *graph;
     std::vector<StepStatus> status(dag.size(), StepStatus::kPending);
     std::map<std::string, store::StepRow*> by_id;
     bool any_failed = false;

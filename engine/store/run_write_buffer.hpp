@@ -61,17 +61,23 @@ private:
         bool started = false;  // started_at is set
         bool finished = false; // finished_at is set
     };
+    struct Event {
+        std::string id;
+        std::string step_run_id;  // empty for an event of the run
+        std::string kind;
+        std::string payload;      // JSON text
+    };
     struct Run {
         RunRow row;
         bool started = false;
         bool finished = false;
         std::vector<Step> steps;
+        std::vector<Event> events;  // in the order they happened
     };
-    Step& step(const std::string& run_id, const std::string& row_id);
+    Step& step(const std::string& run_id, const std::string& row_id, Run** run);
 
     std::unordered_map<std::string, Run> runs_;
     std::vector<std::string> order_;  // run ids in the order they were added
-    nlohmann::json events_ = nlohmann::json::array();  // in the order they happened
 };
 
 }  // namespace artistsaid::store

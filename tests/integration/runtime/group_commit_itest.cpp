@@ -233,6 +233,15 @@ TEST_CASE("Runtime.GroupCommit.ABufferedRunLeavesTheRowsOfTheStatementByStatemen
     CHECK(batch[1].as<std::string>() == "batch");
     CHECK(batch[2].as<long long>() == 12);
     CHECK(batch[3].as<bool>());
+    // The batch payload is compressed with lz4, not pglz, when it is large enough to be
+    // compressed at all (0016_run_event_compression.sql; Debian's PostgreSQL has lz4).
+    CHECK(tx.exec1("SELECT attcompression FROM pg_attribute WHERE attrelid = "
+                   "'run_events'::regclass AND attname = 'payload'")[0]
+              .as<std::string>() == "l");
+    CHECK(tx.exec_params1("SELECT coalesce(pg_column_compression(payload), 'none') FROM "
+                          "run_events WHERE run_id = $1::uuid",
+                          run.run_id)[0]
+              .as<std::string>() != "pglz");
     // Every step event of the batch names an existing step row of the run.
     CHECK(tx.exec_params1("SELECT count(*) FROM run_event_log e JOIN step_runs s ON "
                           "s.id = e.step_run_id AND s.run_id = e.run_id WHERE e.run_id = $1::uuid",

@@ -5,6 +5,7 @@
 
 #include <pqxx/pqxx>
 #include <string>
+#include <vector>
 
 #include "tests/integration/runtime/runtime_fixture.hpp"
 
@@ -92,4 +93,79 @@ steps:
     f.workers.push_back(f.start_worker());
     REQUIRE(f.finished(queued.run_id));
     CHECK(f.run_status(queued.run_id) == "succeeded");
+}
+
+namespace {
+
+// The steps of a run in the order their events say they ran.
+std::vector<std::string> started_order(Fixture& f, const std::string& run_id) {
+    pqxx::connection c(f.db.url());
+    pqxx::read_transaction tx(c);
+    std::vector<std::string> out;
+    for (const auto& r : tx.exec_params("SELECT payload->>'step' FROM run_event_log WHERE "
+                                        "run_id = $1::uuid AND kind = 'step.started' "
+                                        "ORDER BY created_at, id",
+                                        run_id))
+        out.push_back(r[0].as<std::string>());
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("Runtime.Inline.TwoWorkflowsWithTheSameStepIdsKeepTheirOwnOrder") {
+    // The run-time keeps the last step graph it built per thread: a workflow with the same
+    // step ids but other needs, started on the same thread in between, must get its own.
+    Fixture f;
+    const auto forward = f.workflow(chain_of("log", 3, "{ message: hi, level: debug }"));
+    const auto backward = f.workflow(R"(
+name: chain-backward
+steps:
+  - id: s1
+    uses: log
+    with: { message: hi, level: debug }
+    needs: [s2]
+  - id: s2
+    uses: log
+    with: { message: hi, level: debug }
+    needs: [s3]
+  - id: s3
+    uses: log
+    with: { message: hi, level: debug }
+)");
+    for (int round = 0; round < 2; ++round) {
+        auto a = f.engine->start(forward, runtime::StartRequest{});
+        auto b = f.engine->start(backward, runtime::StartRequest{});
+        CHECK(started_order(f, a.run_id) == std::vector<std::string>{"s1", "s2", "s3"});
+        CHECK(started_order(f, b.run_id) == std::vector<std::string>{"s3", "s2", "s1"});
+        CHECK(f.run_status(a.run_id) == "succeeded");
+        CHECK(f.run_status(b.run_id) == "succeeded");
+    }
+}
+
+TEST_CASE("Runtime.Inline.AConditionReadsEarlierOutputsWhenTheInputsAreLiteral") {
+    // A step whose `with` is literal still evaluates its `if` against the run.
+    Fixture f;
+    const auto definition = f.workflow(R"(
+name: inline-condition
+inputs:
+  word: { type: string }
+steps:
+  - id: s1
+    uses: log
+    with: { message: "${{ inputs.word }}", level: debug }
+  - id: s2
+    uses: log
+    needs: [s1]
+    if: "${{ steps.s1.outputs.message == 'go' }}"
+    with: { message: literal, level: debug }
+)");
+    runtime::StartRequest go, stop;
+    go.inputs = {{"word", "go"}};
+    stop.inputs = {{"word", "stop"}};
+    auto ran = f.engine->start(definition, go);
+    auto skipped = f.engine->start(definition, stop);
+    CHECK(f.step_statuses(ran.run_id).at("s2") == "succeeded");
+    CHECK(f.step_statuses(skipped.run_id).at("s2") == "skipped");
+    CHECK(f.run_status(ran.run_id) == "succeeded");
+    CHECK(f.run_status(skipped.run_id) == "succeeded");
 }
