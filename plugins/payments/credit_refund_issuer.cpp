@@ -8,25 +8,10 @@
 #include "engine/core/logging.hpp"
 #include "engine/core/money.hpp"
 #include "plugins/billing/credit_refund_recorder.hpp"
+#include "plugins/payments/refund_status.hpp"
 
 namespace artistsaid::payments {
 namespace {
-
-std::string db_status(gateways::OperationStatus status) {
-    switch (status) {
-        case gateways::OperationStatus::kSucceeded:
-            return "succeeded";
-        case gateways::OperationStatus::kPending:
-            return "pending";
-        case gateways::OperationStatus::kUnknown:
-            return "unknown";
-        case gateways::OperationStatus::kDeclined:
-        case gateways::OperationStatus::kFailed:
-        case gateways::OperationStatus::kRequiresAction:
-            return "failed";
-    }
-    return "unknown";
-}
 
 // The request's rows and totals; null if there are none.
 nlohmann::json request_outputs(pqxx::transaction_base& tx, const std::string& key) {
@@ -238,7 +223,7 @@ nlohmann::json CreditRefundIssuer::refund(const CreditRefundOptions& options) co
         }
         std::string error = result.error;
         if (!result.decline_code.empty()) error = result.decline_code + ": " + error;
-        answers.push_back({db_status(result.status), result.provider_id, error});
+        answers.push_back({refund_status(result.status), result.provider_id, error});
     }
 
     auto conn = context_.connect();

@@ -7,6 +7,7 @@
 #include "engine/core/logging.hpp"
 #include "plugins/billing/credit_note_issuer.hpp"
 #include "plugins/billing/refund_recorder.hpp"
+#include "plugins/payments/refund_status.hpp"
 
 namespace artistsaid::payments {
 namespace {
@@ -38,22 +39,6 @@ nlohmann::json refund_outputs(pqxx::transaction_base& tx, const std::string& key
             {"invoice_status", row[10].as<std::string>()},
             {"refunded", false},
             {"replayed", false}};
-}
-
-std::string db_status(gateways::OperationStatus status) {
-    switch (status) {
-        case gateways::OperationStatus::kSucceeded:
-            return "succeeded";
-        case gateways::OperationStatus::kPending:
-            return "pending";
-        case gateways::OperationStatus::kUnknown:
-            return "unknown";
-        case gateways::OperationStatus::kDeclined:
-        case gateways::OperationStatus::kFailed:
-        case gateways::OperationStatus::kRequiresAction:
-            return "failed";
-    }
-    return "unknown";
 }
 
 // What is left to refund of a locked payment: its amount, less what of it became credit,
@@ -192,7 +177,7 @@ nlohmann::json RefundIssuer::refund(const RefundOptions& o) const {
 
     auto conn = context_.connect();
     pqxx::work tx(*conn);
-    const std::string status = db_status(result.status);
+    const std::string status = refund_status(result.status);
     std::string error = result.error;
     if (!result.decline_code.empty()) error = result.decline_code + ": " + error;
     // Only a row still unknown is ours to settle: a reconciler may have resolved it meanwhile.
