@@ -8,7 +8,7 @@
 #include "engine/core/logging.hpp"
 #include "engine/core/money.hpp"
 #include "plugins/billing/credit_refund_recorder.hpp"
-#include "plugins/payments/refund_status.hpp"
+#include "plugins/payments/refund_call.hpp"
 
 namespace artistsaid::payments {
 namespace {
@@ -211,16 +211,8 @@ nlohmann::json CreditRefundIssuer::refund(const CreditRefundOptions& options) co
                             {"payment_id", std::to_string(s.payment_id)},
                             {"refund_id", std::to_string(s.refund_id)},
                             {"kind", "client_credit"}};
-        gateways::GatewayResult result;
-        try {
-            result = context_.gateways().get(s.gateway).refund(request);
-        } catch (const InputError& e) {
-            result.status = gateways::OperationStatus::kFailed;  // refused before it was sent
-            result.error = logging::redact(e.what());
-        } catch (const std::exception& e) {
-            result.status = gateways::OperationStatus::kUnknown;
-            result.error = logging::redact(e.what());
-        }
+        const gateways::GatewayResult result =
+            send_refund(context_.gateways(), s.gateway, request);
         std::string error = result.error;
         if (!result.decline_code.empty()) error = result.decline_code + ": " + error;
         answers.push_back({refund_status(result.status), result.provider_id, error});

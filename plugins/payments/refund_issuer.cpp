@@ -7,7 +7,7 @@
 #include "engine/core/logging.hpp"
 #include "plugins/billing/credit_note_issuer.hpp"
 #include "plugins/billing/refund_recorder.hpp"
-#include "plugins/payments/refund_status.hpp"
+#include "plugins/payments/refund_call.hpp"
 
 namespace artistsaid::payments {
 namespace {
@@ -164,16 +164,8 @@ nlohmann::json RefundIssuer::refund(const RefundOptions& o) const {
     request.metadata = {{"invoice_id", std::to_string(target.invoice_id)},
                         {"payment_id", std::to_string(target.payment_id)},
                         {"refund_id", std::to_string(refund_id)}};
-    gateways::GatewayResult result;
-    try {
-        result = context_.gateways().get(target.gateway).refund(request);
-    } catch (const InputError& e) {
-        result.status = gateways::OperationStatus::kFailed;  // refused before anything was sent
-        result.error = logging::redact(e.what());
-    } catch (const std::exception& e) {
-        result.status = gateways::OperationStatus::kUnknown;
-        result.error = logging::redact(e.what());
-    }
+    const gateways::GatewayResult result =
+        send_refund(context_.gateways(), target.gateway, request);
 
     auto conn = context_.connect();
     pqxx::work tx(*conn);
