@@ -250,7 +250,10 @@ int scheduler(Context& ctx) {
             // Keep running: the next tick catches up what this one could not fire.
             spdlog::error("tick failed: {}", e.what());
             notifier.notify(std::string("WATCHDOG=1\nSTATUS=tick failed: ") + e.what());
-        } catch (const InputError& e) {
+        } catch (const Error& e) {
+            // Bad configuration or a statement PostgreSQL refused: what `tick` would exit 2 or
+            // 1 for. Keep running too; the next tick tries again (and systemd's journal has
+            // the error).
             spdlog::error("tick failed: {}", e.what());
             notifier.notify(std::string("WATCHDOG=1\nSTATUS=tick failed: ") + e.what());
         }
