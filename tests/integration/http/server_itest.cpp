@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include <cmath>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -295,6 +296,24 @@ TEST_CASE("Serve.Metrics.JobDurationHistogramsFromTheWorkers") {
     CHECK(value("artistsaid_queue_jobs_processed_total", {{"queue", "workflows"}}) == 4);
     CHECK(value("artistsaid_runs", {{"workflow", "hello"}, {"status", "succeeded"}}) == 2);
     CHECK(value("artistsaid_step_duration_seconds_count", {}) == 4);
+
+    // The same text through an independent parser (Prometheus's Python client): every
+    // sample the strict checker saw, with the same labels and value, and no other.
+    auto file = test::fs::temp_directory_path() / test::unique_name("aa_metrics");
+    std::ofstream(file, std::ios::binary) << m.body;
+    auto parsed = test::shell("/usr/bin/python3 " + test::source_dir() +
+                              "/tests/integration/http/prometheus_parse.py " + file.string());
+    test::fs::remove(file);
+    std::size_t lines = 0;
+    std::istringstream in(parsed);
+    for (std::string line; std::getline(in, line); ++lines) {
+        auto sample = json::parse(line);
+        std::map<std::string, std::string> labels = sample["labels"];
+        double v = sample["value"].is_string() ? INFINITY : sample["value"].get<double>();
+        INFO(line);
+        CHECK(value(sample["name"], labels) == v);
+    }
+    CHECK(lines == samples.size());
 }
 
 TEST_CASE("Serve.Systemd.UnitVerifiesWithSystemdAnalyze") {
