@@ -46,6 +46,29 @@ TEST_CASE("Serve.Health.ReadyzReportsADependencyDown") {
     CHECK(json::parse(r.body)["postgresql"] == "ok");
 }
 
+TEST_CASE("Serve.Health.ReadyzAndMetricsWithPostgresqlDown") {
+    test::ServeFixture f;
+    f.start({{"ARTISTSAID_DATABASE_URL", "postgresql://postgres@127.0.0.1:1/nowhere"},
+             {"ARTISTSAID_CONNECT_TIMEOUT", "1s"}});
+    CHECK(f.get("/healthz").status == 200);
+    auto r = f.get("/readyz");
+    CHECK(r.status == 503);
+    CHECK(json::parse(r.body)["postgresql"] == "unavailable");
+    CHECK(json::parse(r.body)["redis"] == "ok");
+    // /metrics still answers, says so, and still parses.
+    auto m = f.get("/metrics");
+    CHECK(m.status == 200);
+    std::vector<test::PrometheusSample> samples;
+    for (const auto& p : test::check_prometheus_text(m.body, &samples)) FAIL_CHECK(p);
+    CHECK(m.body.find("artistsaid_dependency_up{dependency=\"postgresql\"} 0\n") !=
+          std::string::npos);
+    CHECK(m.body.find("artistsaid_dependency_up{dependency=\"redis\"} 1\n") != std::string::npos);
+    // The API cannot check keys: 503 with a stable code, not a hang or a crash.
+    auto api = f.get("/api/v1/workflows", "aa_whatever");
+    CHECK(api.status == 503);
+    CHECK(json::parse(api.body)["error"]["code"] == "unavailable");
+}
+
 TEST_CASE("Serve.KeepAlive.SeveralRequestsOnOneConnection") {
     test::ServeFixture f;
     f.start();
