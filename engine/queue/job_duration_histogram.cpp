@@ -7,9 +7,7 @@ namespace artistsaid::queue {
 
 using std::chrono::microseconds;
 
-long long JobDurations::count() const {
-    return std::accumulate(counts.begin(), counts.end(), 0LL);
-}
+long long JobDurations::count() const { return std::accumulate(counts.begin(), counts.end(), 0LL); }
 
 const std::vector<microseconds>& JobDurationHistogram::bounds() {
     // 1 ms to 5 min: a job is a step of a workflow or a plugin call with a deadline.

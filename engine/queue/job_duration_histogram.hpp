@@ -22,9 +22,9 @@ namespace artistsaid::queue {
 /// One outcome's histogram of one queue.
 struct JobDurations {
     std::string queue;
-    std::string outcome;          // "processed" (acknowledged) or "failed" (a failed attempt)
+    std::string outcome;            // "processed" (acknowledged) or "failed" (a failed attempt)
     std::vector<long long> counts;  // per bucket, NOT cumulative: one per bound, then +Inf
-    long long sum_us = 0;         // total of the durations, microseconds
+    long long sum_us = 0;           // total of the durations, microseconds
 
     long long count() const;
 };

@@ -33,33 +33,39 @@ std::vector<Abuse> abuses() {
     std::vector<Abuse> a = {
         {"request line cut off", "GET /hea", true},
         {"headers cut off", "GET /healthz HTTP/1.1\r\n" + h + "X-Half: ", true},
-        {"body cut off", "POST /api/v1/events HTTP/1.1\r\n" + h +
-                             "Content-Length: 100\r\n\r\n{\"name\":", true},
-        {"chunked body cut off", "POST /hooks/stripe HTTP/1.1\r\n" + h +
-                                     "Transfer-Encoding: chunked\r\n\r\n10\r\nabc", true},
+        {"body cut off",
+         "POST /api/v1/events HTTP/1.1\r\n" + h + "Content-Length: 100\r\n\r\n{\"name\":", true},
+        {"chunked body cut off",
+         "POST /hooks/stripe HTTP/1.1\r\n" + h + "Transfer-Encoding: chunked\r\n\r\n10\r\nabc",
+         true},
         {"garbage", "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03 TLS hello to a plain server"},
-        {"huge request line", "GET /" + std::string(200 * 1024, 'a') + " HTTP/1.1\r\n" + h + "\r\n"},
-        {"many headers", [&] {
+        {"huge request line",
+         "GET /" + std::string(200 * 1024, 'a') + " HTTP/1.1\r\n" + h + "\r\n"},
+        {"many headers",
+         [&] {
              std::string s = "GET /healthz HTTP/1.1\r\n" + h;
              for (int i = 0; i < 5000; ++i) s += "X-H" + std::to_string(i) + ": v\r\n";
              return s + "\r\n";
          }()},
-        {"one huge header", "GET /healthz HTTP/1.1\r\n" + h + "X-Big: " +
-                                std::string(1024 * 1024, 'b') + "\r\n\r\n"},
+        {"one huge header",
+         "GET /healthz HTTP/1.1\r\n" + h + "X-Big: " + std::string(1024 * 1024, 'b') + "\r\n\r\n"},
         {"absurd content length", "POST /api/v1/events HTTP/1.1\r\n" + h +
                                       "Content-Length: 99999999999999999999999999\r\n\r\n"},
-        {"negative content length", "POST /api/v1/events HTTP/1.1\r\n" + h +
-                                        "Content-Length: -5\r\n\r\nhello"},
-        {"chunk size overflow", "POST /hooks/stripe HTTP/1.1\r\n" + h +
-                                    "Transfer-Encoding: chunked\r\n\r\nffffffffffffffffffff\r\nx\r\n"},
+        {"negative content length",
+         "POST /api/v1/events HTTP/1.1\r\n" + h + "Content-Length: -5\r\n\r\nhello"},
+        {"chunk size overflow",
+         "POST /hooks/stripe HTTP/1.1\r\n" + h +
+             "Transfer-Encoding: chunked\r\n\r\nffffffffffffffffffff\r\nx\r\n"},
         {"chunk size not hex", "POST /hooks/stripe HTTP/1.1\r\n" + h +
                                    "Transfer-Encoding: chunked\r\n\r\nzz;ext=\"\r\nx\r\n0\r\n\r\n"},
         {"smuggling: length and chunked",
          "POST /hooks/stripe HTTP/1.1\r\n" + h +
-             "Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /readyz HTTP/1.1\r\n\r\n"},
+             "Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /readyz "
+             "HTTP/1.1\r\n\r\n"},
         {"two content lengths", "POST /hooks/stripe HTTP/1.1\r\n" + h +
                                     "Content-Length: 1\r\nContent-Length: 2\r\n\r\nab"},
-        {"NUL in a header", std::string("GET /healthz HTTP/1.1\r\nX-Nul: a\0b\r\n", 36) + h + "\r\n"},
+        {"NUL in a header",
+         std::string("GET /healthz HTTP/1.1\r\nX-Nul: a\0b\r\n", 35) + h + "\r\n"},
         {"obsolete line folding", "GET /healthz HTTP/1.1\r\n" + h + "X-Fold: a\r\n  b\r\n\r\n"},
         {"bare LF line ends", "GET /healthz HTTP/1.1\nHost: x\n\n"},
         {"space before colon", "GET /healthz HTTP/1.1\r\nHost : x\r\n\r\n"},
@@ -78,8 +84,9 @@ std::vector<Abuse> abuses() {
                                            "Upgrade: websocket\r\nConnection: Upgrade\r\n"
                                            "Sec-WebSocket-Key: x\r\nSec-WebSocket-Version: 99\r\n"
                                            "Authorization: Bearer nope\r\n\r\n"},
-        {"expect 100-continue then nothing", "POST /api/v1/events HTTP/1.1\r\n" + h +
-                                                 "Expect: 100-continue\r\nContent-Length: 50\r\n\r\n",
+        {"expect 100-continue then nothing",
+         "POST /api/v1/events HTTP/1.1\r\n" + h +
+             "Expect: 100-continue\r\nContent-Length: 50\r\n\r\n",
          true},
     };
     return a;
@@ -231,10 +238,11 @@ TEST_CASE("Serve.Robustness.GarbageAfterAWebSocketUpgradeClosesOnlyThatConnectio
     for (int round = 0; round < 4; ++round) {
         CAPTURE(round);
         test::HttpConnection ws(f.port);
-        REQUIRE(ws.send("GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: "
-                        "Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                        "Sec-WebSocket-Version: 13\r\nAuthorization: Bearer " +
-                        key + "\r\n\r\n"));
+        REQUIRE(
+            ws.send("GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: "
+                    "Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                    "Sec-WebSocket-Version: 13\r\nAuthorization: Bearer " +
+                    key + "\r\n\r\n"));
         auto head = read_head(ws.fd(), 10s);
         INFO(head);
         REQUIRE(head.rfind("HTTP/1.1 101", 0) == 0);
@@ -242,8 +250,7 @@ TEST_CASE("Serve.Robustness.GarbageAfterAWebSocketUpgradeClosesOnlyThatConnectio
         // (with its mask key), and half a frame header after which the client says nothing
         // (it answers no ping either: cut off after http.idle_timeout).
         const std::string frames[] = {
-            std::string("\x81\x05hello", 7),
-            std::string("\x8f\x80\x00\x00\x00\x00", 6),
+            std::string("\x81\x05hello", 7), std::string("\x8f\x80\x00\x00\x00\x00", 6),
             std::string("\x82\xff\x7f\xff\xff\xff\xff\xff\xff\xff\x01\x02\x03\x04", 14),
             std::string("\x82\xfe", 2)};
         ws.send(frames[round]);
@@ -270,21 +277,22 @@ TEST_CASE("Serve.Robustness.DeeplyNestedJsonIsRefusedNotACrash") {
     CHECK(json::parse(r.body)["error"]["code"] == "invalid_input");
     auto unbalanced = f.post("/api/v1/events", std::string(500000, '['), key);
     CHECK(unbalanced.status == 400);
-    auto deep_inputs = f.post("/api/v1/workflows/none/runs",
-                              "{\"inputs\":{\"a\":" + std::string(100000, '[') +
-                                  std::string(100000, ']') + "}}",
-                              key);
+    auto deep_inputs = f.post(
+        "/api/v1/workflows/none/runs",
+        "{\"inputs\":{\"a\":" + std::string(100000, '[') + std::string(100000, ']') + "}}", key);
     CHECK(deep_inputs.status == 400);
     // A correctly signed webhook is refused the same way (a partner's bug, or its leaked
     // secret, must not take the server down either).
-    const std::string event = "{\"id\":\"deep-1\",\"type\":\"x\",\"data\":" +
-                              std::string(100000, '[') + std::string(100000, ']') + "}";
+    const std::string event =
+        "{\"id\":\"deep-1\",\"type\":\"x\",\"data\":" + std::string(100000, '[') +
+        std::string(100000, ']') + "}";
     const auto now = std::to_string(test::unix_now());
-    auto hook = test::http_request(
-        f.port, "POST", "/hooks/generic/partner",
-        {{"X-Webhook-Timestamp", now},
-         {"X-Webhook-Signature", "sha256=" + test::openssl_hmac("sha256", secret, now + "." + event)}},
-        event);
+    auto hook =
+        test::http_request(f.port, "POST", "/hooks/generic/partner",
+                           {{"X-Webhook-Timestamp", now},
+                            {"X-Webhook-Signature",
+                             "sha256=" + test::openssl_hmac("sha256", secret, now + "." + event)}},
+                           event);
     CHECK(hook.status == 400);
     CHECK(json::parse(hook.body)["error"]["code"] == "invalid_payload");
     CHECK(f.scalar("SELECT count(*) FROM webhook_events") == 0);

@@ -33,9 +33,12 @@ struct RejectionFixture : test::ServeFixture {
     RejectionFixture() {
         for (const char* provider : {"stripe", "twilio", "paypal", "partner"})
             workflow("on-" + std::string(provider),
-                     "name: on-" + std::string(provider) + "\nversion: 1\non:\n  webhook: { "
-                     "provider: " + provider + " }\nsteps:\n  - id: hi\n    uses: log\n    "
-                     "with: { message: hi }\n");
+                     "name: on-" + std::string(provider) +
+                         "\nversion: 1\non:\n  webhook: { "
+                         "provider: " +
+                         provider +
+                         " }\nsteps:\n  - id: hi\n    uses: log\n    "
+                         "with: { message: hi }\n");
     }
 
     long long stored() const {
@@ -98,8 +101,8 @@ TEST_CASE("Webhooks.Rejected.Stripe.EveryBadDeliveryStoresNothing") {
                         std::string code) {
         Headers h = {{"Content-Type", "application/json"}};
         if (!sig.empty()) h.emplace_back("Stripe-Signature", sig);
-        return Delivery{std::move(what), "/hooks/stripe", h, std::move(sent), status,
-                        std::move(code)};
+        return Delivery{std::move(what), "/hooks/stripe", h,
+                        std::move(sent), status,          std::move(code)};
     };
     std::string tampered = body;
     tampered.replace(tampered.find("in_1"), 4, "in_2");
@@ -108,8 +111,7 @@ TEST_CASE("Webhooks.Rejected.Stripe.EveryBadDeliveryStoresNothing") {
         delivery("wrong secret", header(now, "whsec_other", body), body, 401, "bad_signature"),
         // 90 s old: inside Stripe's default 300 s, outside the configured 60 s.
         delivery("stale timestamp", header(now - 90, secret, body), body, 401, "stale_timestamp"),
-        delivery("future timestamp", header(now + 150, secret, body), body, 401,
-                 "stale_timestamp"),
+        delivery("future timestamp", header(now + 150, secret, body), body, 401, "stale_timestamp"),
         delivery("missing header", "", body, 400, "missing_signature"),
         delivery("no v1", "t=" + std::to_string(now), body, 400, "malformed_signature"),
         delivery("v0 only", "t=" + std::to_string(now) + ",v0=" + std::string(64, '0'), body, 400,
@@ -125,8 +127,8 @@ TEST_CASE("Webhooks.Rejected.Stripe.EveryBadDeliveryStoresNothing") {
     CHECK(f.scalar("SELECT count(*) FROM webhook_events") == 1);
     CHECK(f.metric("artistsaid_webhook_requests_total",
                    {{"provider", "stripe"}, {"outcome", "accepted"}}) == 1);
-    CHECK(f.metric("artistsaid_webhook_events", {{"provider", "stripe"}, {"outcome", "processed"}}) ==
-          1);
+    CHECK(f.metric("artistsaid_webhook_events",
+                   {{"provider", "stripe"}, {"outcome", "processed"}}) == 1);
 }
 
 TEST_CASE("Webhooks.Rejected.Twilio.EveryBadDeliveryStoresNothing") {
@@ -149,8 +151,8 @@ TEST_CASE("Webhooks.Rejected.Twilio.EveryBadDeliveryStoresNothing") {
                         std::string code, std::string target = "/hooks/twilio") {
         Headers h = {{"Content-Type", "application/x-www-form-urlencoded"}};
         if (!sig.empty()) h.emplace_back("X-Twilio-Signature", sig);
-        return Delivery{std::move(what), std::move(target), h, std::move(sent), status,
-                        std::move(code)};
+        return Delivery{std::move(what), std::move(target), h, std::move(sent),
+                        status,          std::move(code)};
     };
     auto changed = params;
     changed[1].second = "failed";
@@ -197,13 +199,12 @@ TEST_CASE("Webhooks.Rejected.Generic.EveryBadDeliveryStoresNothing") {
         if (!key.empty()) {
             auto ts = std::to_string(t.value_or(now));
             h.emplace_back("X-Webhook-Signature",
-                           "sha256=" + test::openssl_hmac("sha256", key,
-                                                          ts + "." + (signed_body.empty()
-                                                                          ? sent
-                                                                          : signed_body)));
+                           "sha256=" + test::openssl_hmac(
+                                           "sha256", key,
+                                           ts + "." + (signed_body.empty() ? sent : signed_body)));
         }
-        return Delivery{std::move(what), "/hooks/generic/partner", h, std::move(sent), status,
-                        std::move(code)};
+        return Delivery{std::move(what), "/hooks/generic/partner", h, std::move(sent),
+                        status,          std::move(code)};
     };
     std::string tampered = body;
     tampered.replace(tampered.find("ord-9\",\"type"), 5, "ord-8");
@@ -214,8 +215,7 @@ TEST_CASE("Webhooks.Rejected.Generic.EveryBadDeliveryStoresNothing") {
         // Far enough ahead that the seconds the signing takes cannot bring it into the window.
         delivery("future timestamp", now + 400, secret, body, 401, "stale_timestamp"),
         delivery("missing signature header", now, "", body, 400, "missing_signature"),
-        delivery("missing timestamp header", std::nullopt, secret, body, 400,
-                 "missing_signature"),
+        delivery("missing timestamp header", std::nullopt, secret, body, 400, "missing_signature"),
         Delivery{"timestamp not a number",
                  "/hooks/generic/partner",
                  {{"X-Webhook-Timestamp", "yesterday"},
@@ -246,7 +246,8 @@ TEST_CASE("Webhooks.Rejected.PayPal.EveryBadDeliveryStoresNothing") {
     test::ChildProcess fake("/usr/bin/python3",
                             {test::source_dir() + "/tests/integration/http/fake_paypal.py", "cid",
                              "csecret", "WH777", key});
-    REQUIRE(test::eventually([&] { return fake.output().find("port ") != std::string::npos; }, 20s));
+    REQUIRE(
+        test::eventually([&] { return fake.output().find("port ") != std::string::npos; }, 20s));
     const int fake_port = std::stoi(fake.output().substr(fake.output().find("port ") + 5));
     RejectionFixture f;
     f.start({{"ARTISTSAID_SECRET_PAYPAL_CLIENT_ID", "cid"},
@@ -273,8 +274,8 @@ TEST_CASE("Webhooks.Rejected.PayPal.EveryBadDeliveryStoresNothing") {
                      {"PAYPAL-AUTH-ALGO", "SHA256withRSA"},
                      {"PAYPAL-CERT-URL", "https://api.paypal.com/v1/notifications/certs/C-1"}};
         if (drop != nullptr) std::erase_if(h, [&](const auto& kv) { return kv.first == drop; });
-        return Delivery{std::move(what), "/hooks/paypal", h, std::move(sent), status,
-                        std::move(code)};
+        return Delivery{std::move(what), "/hooks/paypal", h,
+                        std::move(sent), status,          std::move(code)};
     };
     const std::string tampered =
         R"({"event_type":"PAYMENT.CAPTURE.COMPLETED","id":"WH-R-1","resource":{"id":"CAP-2"}})";
