@@ -15,6 +15,7 @@ packages=(
   python3-lxml
   openssl  # the HTTP tests sign webhooks with the openssl command line
   python3-aiosmtpd
+  python3-prometheus-client  # an independent parser of /metrics in the HTTP tests
 )
 
 missing=()

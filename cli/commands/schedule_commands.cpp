@@ -151,10 +151,16 @@ private:
 void print_report(const Context& ctx, const Tick::Result& result) {
     const auto& r = result.report;
     for (const auto& w : result.warnings) ctx.err << "warning: " << w << '\n';
-    for (const auto& e : r.errors)
-        ctx.err << "error: " << e.workflow
-                << (e.slot ? " slot " + schedule::format_utc(*e.slot) : std::string())
-                << ": " << e.message << '\n';
+    // On stderr, so cron mails them (and a JSON reader of stdout still gets one object).
+    for (const auto& e : r.errors) {
+        if (e.slot)
+            ctx.err << "error: could not start " << e.workflow << " slot "
+                    << schedule::format_utc(*e.slot) << ": " << e.message
+                    << " (later ticks try this slot again for 24 h)\n";
+        else
+            ctx.err << "error: " << e.workflow << " schedule " << e.schedule.value_or(0) + 1
+                    << " does not fire: " << e.message << '\n';
+    }
     if (ctx.json) {
         nlohmann::json fired = nlohmann::json::array();
         for (const auto& f : r.fired) {
@@ -172,8 +178,11 @@ void print_report(const Context& ctx, const Tick::Result& result) {
         nlohmann::json errors = nlohmann::json::array();
         for (const auto& e : r.errors)
             errors.push_back({{"workflow", e.workflow},
+                              {"schedule", e.schedule ? nlohmann::json(*e.schedule)
+                                                      : nlohmann::json()},
                               {"slot", e.slot ? nlohmann::json(schedule::format_utc(*e.slot))
                                               : nlohmann::json()},
+                              {"kind", e.bad_input ? "invalid_input" : "failed"},
                               {"error", e.message}});
         ctx.out << nlohmann::json{{"now", schedule::format_utc(r.now)}, {"fired", fired},
                                   {"skipped", skipped}, {"errors", errors}}
@@ -199,7 +208,13 @@ int tick(Context& ctx) {
     Tick tick(ctx.config, "tick");
     auto result = tick.run(now);
     print_report(ctx, result);
-    return result.report.errors.empty() ? 0 : 1;
+    // 0: the tick did its job — every due slot fired, or was reported on stderr because its
+    // workflow or input is wrong (cron mails that; retrying sooner would not help). 1 only
+    // when starting a run failed for another reason (PostgreSQL refused a statement, a bug).
+    // A dependency that is down ends the tick with 3 before this (UnavailableError).
+    bool failed = std::any_of(result.report.errors.begin(), result.report.errors.end(),
+                              [](const schedule::TickError& e) { return !e.bad_input; });
+    return failed ? 1 : 0;
 }
 
 int scheduler(Context& ctx) {
@@ -235,7 +250,10 @@ int scheduler(Context& ctx) {
             // Keep running: the next tick catches up what this one could not fire.
             spdlog::error("tick failed: {}", e.what());
             notifier.notify(std::string("WATCHDOG=1\nSTATUS=tick failed: ") + e.what());
-        } catch (const InputError& e) {
+        } catch (const Error& e) {
+            // Bad configuration or a statement PostgreSQL refused: what `tick` would exit 2 or
+            // 1 for. Keep running too; the next tick tries again (and systemd's journal has
+            // the error).
             spdlog::error("tick failed: {}", e.what());
             notifier.notify(std::string("WATCHDOG=1\nSTATUS=tick failed: ") + e.what());
         }

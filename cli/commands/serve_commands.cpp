@@ -14,6 +14,7 @@
 #include "cli/stop_signals.hpp"
 #include "cli/table.hpp"
 #include "engine/core/error.hpp"
+#include "engine/core/id.hpp"
 #include "engine/http/api_key_store.hpp"
 #include "engine/http/http_server.hpp"
 #include "engine/http/live_updates.hpp"
@@ -94,17 +95,20 @@ int serve(Context& ctx) {
     settings.rate_limit = static_cast<int>(ctx.config.integer("http.rate_limit"));
     settings.rate_burst = static_cast<int>(ctx.config.integer("http.rate_burst"));
 
-    // The live-update thread looks up each run's workflow on its own connection.
+    // The live-update thread looks up runs (workflow, status) on its own connection, by
+    // primary key (a run id that is not a UUID is no run).
     auto lookup_db = std::make_shared<std::unique_ptr<pqxx::connection>>();
     http::LiveUpdates live(
         queue::RedisEndpoint::parse(runtime_opts.redis_url), runtime_opts.queue_prefix + ":runs",
-        [lookup_db, cs](const std::string& run) -> std::string {
+        [lookup_db, cs](const std::string& run) -> http::LiveUpdates::RunInfo {
+            if (!Uuid::parse(run)) return {};
             auto& c = *lookup_db;
             if (!c || !c->is_open()) c = store::connect(cs.database_url, cs.connect_timeout);
             pqxx::read_transaction tx(*c);
-            auto r = tx.exec_params("SELECT workflow_name FROM workflow_runs WHERE id::text = $1",
-                                    run);
-            return r.empty() ? std::string() : r[0][0].as<std::string>();
+            auto r = tx.exec_params(
+                "SELECT workflow_name, status FROM workflow_runs WHERE id = $1::uuid", run);
+            if (r.empty()) return {};
+            return {r[0][0].as<std::string>(), r[0][1].as<std::string>()};
         });
 
     http::HttpServer* server_ptr = nullptr;

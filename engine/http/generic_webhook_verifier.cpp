@@ -1,5 +1,6 @@
 #include "engine/http/generic_webhook_verifier.hpp"
 
+#include "engine/http/json_nesting.hpp"
 #include "engine/http/signing.hpp"
 #include "engine/http/stripe_webhook_verifier.hpp"
 
@@ -18,6 +19,10 @@ WebhookEvent GenericWebhookVerifier::verify(const Request& request, const std::s
         to_hex(hmac_sha256(secret_, std::string(timestamp) + "." + request.body()));
     if (!constant_time_equal(expected, given))
         throw WebhookRejected(401, "bad_signature", "X-Webhook-Signature does not match");
+    if (json_nesting_exceeds(request.body()))
+        throw WebhookRejected(400, "invalid_payload",
+                              "the body nests deeper than " + std::to_string(kMaxJsonDepth) +
+                                  " levels");
     auto body = nlohmann::json::parse(request.body(), nullptr, false);
     if (!body.is_object() || !body.contains("id") || !body["id"].is_string() ||
         body["id"].get<std::string>().empty() || !body.contains("type") ||

@@ -14,8 +14,8 @@ constexpr std::size_t kWorkflowCache = 10000;
 constexpr std::chrono::seconds kReadTimeout{30};
 }  // namespace
 
-LiveUpdates::LiveUpdates(queue::RedisEndpoint redis, std::string channel, WorkflowOf workflow_of)
-    : redis_(std::move(redis)), channel_(std::move(channel)), workflow_of_(std::move(workflow_of)) {}
+LiveUpdates::LiveUpdates(queue::RedisEndpoint redis, std::string channel, RunLookup lookup)
+    : redis_(std::move(redis)), channel_(std::move(channel)), lookup_(std::move(lookup)) {}
 
 LiveUpdates::~LiveUpdates() { stop(); }
 
@@ -76,7 +76,7 @@ std::string LiveUpdates::workflow_of(const std::string& run) {
     if (auto found = workflows_.find(run); found != workflows_.end()) return found->second;
     std::string name;
     try {
-        name = workflow_of_ ? workflow_of_(run) : std::string();
+        name = lookup_ ? lookup_(run).workflow : std::string();
     } catch (const std::exception& e) {
         spdlog::debug("live updates: workflow of run {} unknown: {}", run, e.what());
         return name;
@@ -89,14 +89,48 @@ std::string LiveUpdates::workflow_of(const std::string& run) {
 void LiveUpdates::publish(const std::string& payload) {
     nlohmann::json message = nlohmann::json::parse(payload, nullptr, false);
     if (!message.is_object() || !message.contains("run") || !message["run"].is_string()) return;
-    const std::string run = message["run"];
-    const std::string workflow = workflow_of(run);
-    message["workflow"] = workflow;
-    auto text = std::make_shared<const std::string>(message.dump());
-    std::vector<std::shared_ptr<LiveSubscriber>> targets;
     {
         std::lock_guard lock(mutex_);
         std::erase_if(subscribers_, [](const auto& s) { return s.expired(); });
+        if (subscribers_.empty()) return;  // nobody to tell: no lookups either
+    }
+    const std::string run = message["run"];
+    const std::string kind = message.value("kind", std::string());
+    const std::string workflow = workflow_of(run);
+    message["workflow"] = workflow;
+    deliver(std::make_shared<const std::string>(message.dump()), run, workflow);
+    if (auto end = end_of(run, kind)) {
+        nlohmann::json ended = {{"kind", *end}, {"run", run}, {"workflow", workflow}};
+        deliver(std::make_shared<const std::string>(ended.dump()), run, workflow);
+    }
+}
+
+std::optional<std::string> LiveUpdates::end_of(const std::string& run, const std::string& kind) {
+    if (kind == "run.retried") ended_.erase(run);  // it runs again and will end again
+    // Updates after which the run cannot have ended.
+    const bool run_kind = kind.rfind("run.", 0) == 0;
+    if (kind == "step.started" || kind == "step.retrying" || kind == "step.waiting" ||
+        (run_kind && kind != "run.cancelling" && kind != "run.failing"))
+        return std::nullopt;
+    if (ended_.count(run) || !lookup_) return std::nullopt;
+    std::string status;
+    try {
+        status = lookup_(run).status;
+    } catch (const std::exception& e) {
+        spdlog::debug("live updates: status of run {} unknown: {}", run, e.what());
+        return std::nullopt;
+    }
+    if (status != "succeeded" && status != "failed" && status != "cancelled") return std::nullopt;
+    if (ended_.size() >= kWorkflowCache) ended_.clear();
+    ended_.insert(run);
+    return "run." + status;
+}
+
+void LiveUpdates::deliver(const std::shared_ptr<const std::string>& text, const std::string& run,
+                          const std::string& workflow) {
+    std::vector<std::shared_ptr<LiveSubscriber>> targets;
+    {
+        std::lock_guard lock(mutex_);
         for (const auto& s : subscribers_)
             if (auto p = s.lock()) targets.push_back(std::move(p));
     }

@@ -2,6 +2,14 @@
 // channel the run-time publishes on (RunEngine::publish: "<prefix>:runs"), adds the run's
 // workflow name to each message and hands it to every subscriber.
 //
+// The run-time publishes step updates and run.started/cancelling/retried, but a run's end
+// is committed inside the transaction that settles its last step (or cancels it), so it is
+// announced here: after an update that may have ended the run (a step settled, a cancel),
+// the run's status is read — that transaction has committed before its updates were
+// published — and a finished run gets one `run.succeeded`, `run.failed` or
+// `run.cancelled` update. Only while someone is subscribed (one primary-key read per
+// such update).
+//
 // Best effort, like any pub/sub: an update published while the subscription reconnects
 // (Redis restarted, or 30 s passed without a message) is not delivered; PostgreSQL
 // (GET /api/v1/runs/{id}) stays the truth. Thread-safety: add() and stop() from any
@@ -13,9 +21,11 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "engine/queue/redis_connection.hpp"
@@ -32,10 +42,14 @@ public:
 
 class LiveUpdates {
 public:
-    /// The workflow of a run ("" if unknown); called on the subscription thread only.
-    using WorkflowOf = std::function<std::string(const std::string& run_id)>;
+    /// What the live updates need to know of a run; called on the subscription thread only.
+    struct RunInfo {
+        std::string workflow;  // "" if the run is unknown
+        std::string status;    // workflow_runs.status
+    };
+    using RunLookup = std::function<RunInfo(const std::string& run_id)>;
 
-    LiveUpdates(queue::RedisEndpoint redis, std::string channel, WorkflowOf workflow_of);
+    LiveUpdates(queue::RedisEndpoint redis, std::string channel, RunLookup lookup);
     ~LiveUpdates();
     LiveUpdates(const LiveUpdates&) = delete;
     LiveUpdates& operator=(const LiveUpdates&) = delete;
@@ -50,10 +64,14 @@ private:
     void run();
     void publish(const std::string& payload);
     std::string workflow_of(const std::string& run);
+    /// The run's end, if `kind` may have ended it and it has ended: "run.succeeded", …
+    std::optional<std::string> end_of(const std::string& run, const std::string& kind);
+    void deliver(const std::shared_ptr<const std::string>& text, const std::string& run,
+                 const std::string& workflow);
 
     queue::RedisEndpoint redis_;
     std::string channel_;
-    WorkflowOf workflow_of_;
+    RunLookup lookup_;
     std::atomic<bool> stop_{false};
     std::atomic<bool> subscribed_{false};
     std::mutex mutex_;  // guards subscribers_, connection_ and the wake-up
@@ -61,6 +79,7 @@ private:
     std::vector<std::weak_ptr<LiveSubscriber>> subscribers_;
     queue::RedisConnection* connection_ = nullptr;  // the live subscription, for interrupt()
     std::unordered_map<std::string, std::string> workflows_;  // run → workflow (bounded)
+    std::unordered_set<std::string> ended_;  // runs whose end was announced (bounded)
     std::thread thread_;
 };
 

@@ -72,15 +72,20 @@ std::string MetricsExporter::render(pqxx::connection* pg, queue::RedisConnection
 
     // Gather what the dependencies say first, so their up-ness is known.
     std::vector<queue::QueueStats> queues;
+    std::vector<queue::JobDurations> durations;
     bool redis_up = redis != nullptr;
     if (redis_up) {
         try {
             queue::RedisQueue q(*redis, queue_prefix_);
-            for (const auto& name : q.queues()) queues.push_back(q.stats(name));
+            for (const auto& name : q.queues()) {
+                queues.push_back(q.stats(name));
+                for (auto& d : q.durations(name)) durations.push_back(std::move(d));
+            }
         } catch (const Error& e) {
             spdlog::warn("metrics: queue statistics unavailable: {}", e.what());
             redis_up = false;
             queues.clear();
+            durations.clear();
         }
     }
     struct Count {
@@ -150,6 +155,27 @@ std::string MetricsExporter::render(pqxx::connection* pg, queue::RedisConnection
             const std::string name = "artistsaid_queue_jobs_" + what + "_total";
             w.family(name, "counter", "Jobs " + what + " in each queue since it was created.");
             for (const auto& s : queues) w.sample(name, {{"queue", s.queue}}, s.*member);
+        }
+        // Recorded by the workers with each ack (processed) and failed attempt (failed).
+        w.family("artistsaid_job_duration_seconds", "histogram",
+                 "How long job handlers ran, by queue and outcome (processed, failed).");
+        const auto& bounds = queue::JobDurationHistogram::bounds();
+        for (const auto& d : durations) {
+            long long cumulative = 0;
+            for (std::size_t i = 0; i < bounds.size(); ++i) {
+                cumulative += d.counts[i];
+                w.sample("artistsaid_job_duration_seconds_bucket",
+                         {{"queue", d.queue}, {"outcome", d.outcome},
+                          {"le", number(static_cast<double>(bounds[i].count()) / 1e6)}},
+                         cumulative);
+            }
+            w.sample("artistsaid_job_duration_seconds_bucket",
+                     {{"queue", d.queue}, {"outcome", d.outcome}, {"le", "+Inf"}}, d.count());
+            w.sample("artistsaid_job_duration_seconds_sum",
+                     {{"queue", d.queue}, {"outcome", d.outcome}},
+                     number(static_cast<double>(d.sum_us) / 1e6));
+            w.sample("artistsaid_job_duration_seconds_count",
+                     {{"queue", d.queue}, {"outcome", d.outcome}}, d.count());
         }
     }
     if (pg_up) {

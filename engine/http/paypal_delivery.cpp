@@ -3,6 +3,7 @@
 #include <array>
 
 #include "engine/core/error.hpp"
+#include "engine/http/json_nesting.hpp"
 #include "engine/schedule/rfc3339.hpp"
 
 namespace artistsaid::http {
@@ -30,6 +31,10 @@ PayPalDelivery read_paypal_delivery(const Request& request, std::chrono::seconds
         throw WebhookRejected(400, "malformed_signature",
                               "PAYPAL-TRANSMISSION-TIME is not an RFC 3339 time");
     }
+    if (json_nesting_exceeds(request.body()))
+        throw WebhookRejected(400, "invalid_payload",
+                              "the body nests deeper than " + std::to_string(kMaxJsonDepth) +
+                                  " levels");
     d.body = nlohmann::json::parse(request.body(), nullptr, false);
     if (!d.body.is_object() || !d.body.contains("id") || !d.body["id"].is_string() ||
         !d.body.contains("event_type") || !d.body["event_type"].is_string())

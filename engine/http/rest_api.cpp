@@ -11,6 +11,7 @@
 #include "engine/core/logging.hpp"
 #include "engine/core/suggest.hpp"
 #include "engine/http/http_session.hpp"
+#include "engine/http/json_nesting.hpp"
 #include "engine/http/twilio_webhook_verifier.hpp"
 #include "engine/queue/redis_queue.hpp"
 #include "engine/store/database.hpp"
@@ -72,6 +73,9 @@ std::map<std::string, std::string> query_of(const Request& request) {
 
 json body_of(const Request& request) {
     if (request.body().empty()) return json::object();
+    if (json_nesting_exceeds(request.body()))
+        throw InputError("the request body nests deeper than " + std::to_string(kMaxJsonDepth) +
+                         " levels");
     auto body = json::parse(request.body(), nullptr, false);
     if (body.is_discarded()) throw InputError("the request body is not valid JSON");
     if (!body.is_object()) throw InputError("the request body must be a JSON object");

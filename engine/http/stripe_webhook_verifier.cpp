@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "engine/http/json_nesting.hpp"
 #include "engine/http/signing.hpp"
 
 namespace artistsaid::http {
@@ -48,6 +49,10 @@ WebhookEvent StripeWebhookVerifier::verify(const Request& request, const std::st
     for (const auto& s : signatures) match = constant_time_equal(expected, s) || match;
     if (!match)
         throw WebhookRejected(401, "bad_signature", "no v1 signature matches the payload");
+    if (json_nesting_exceeds(request.body()))
+        throw WebhookRejected(400, "invalid_payload",
+                              "the body nests deeper than " + std::to_string(kMaxJsonDepth) +
+                                  " levels");
     auto body = nlohmann::json::parse(request.body(), nullptr, false);
     if (!body.is_object() || !body.contains("id") || !body["id"].is_string() ||
         !body.contains("type") || !body["type"].is_string())

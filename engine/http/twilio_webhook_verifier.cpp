@@ -6,6 +6,7 @@
 
 #include "engine/core/digest.hpp"
 #include "engine/core/error.hpp"
+#include "engine/http/json_nesting.hpp"
 #include "engine/http/signing.hpp"
 
 namespace artistsaid::http {
@@ -75,6 +76,10 @@ std::string text_field(const nlohmann::json& object, const char* name) {
 
 // A JSON body: a status object with the form's field names, or one CloudEvent.
 nlohmann::json parse_json_body(const std::string& body) {
+    if (json_nesting_exceeds(body))
+        throw WebhookRejected(400, "invalid_payload",
+                              "the body nests deeper than " + std::to_string(kMaxJsonDepth) +
+                                  " levels");
     auto payload = nlohmann::json::parse(body, nullptr, false);
     if (payload.is_discarded())
         throw WebhookRejected(400, "invalid_payload", "the JSON body is malformed");

@@ -22,6 +22,11 @@ void WebSocketSession::accept(const Request& request) {
     beast::get_lowest_layer(ws_).expires_never();  // the websocket timeouts take over
     auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::server);
     timeouts.handshake_timeout = server_.options().read_timeout;
+    // A subscriber sends nothing, so idleness is measured with pings: after half of
+    // http.idle_timeout without a byte from the client Beast pings it, and a client that
+    // has not answered (or finished a frame it started) by the end is cut off.
+    timeouts.idle_timeout = server_.options().idle_timeout;
+    timeouts.keep_alive_pings = true;
     ws_.set_option(timeouts);
     ws_.set_option(websocket::stream_base::decorator(
         [protocol = filter_.protocol](websocket::response_type& res) {

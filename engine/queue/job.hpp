@@ -55,6 +55,9 @@ struct LeasedJob {
     RetryPolicy retry;
     int64_t enqueued_at_ms = 0;
     std::string errors_json;  // history of earlier failures, a JSON array
+    /// How long the handler ran, set by the worker before ack/fail (-1: it did not run);
+    /// added to the queue's JobDurationHistogram by the ack or fail.
+    int64_t run_us = -1;
 };
 
 }  // namespace artistsaid::queue

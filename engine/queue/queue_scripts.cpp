@@ -280,15 +280,18 @@ end
 return {jobs, next_wait()}
 )lua";
 
-// ARGV: pairs of id, attempt. Acknowledges finished jobs: removes them for good.
+// ARGV: groups of id, attempt, duration bucket, duration us (bucket '' : the handler's
+// duration is unknown). Acknowledges finished jobs: removes them for good.
 // A job whose lease was reaped but that has not been delivered again is still
 // acknowledged (its work is done); one delivered again since is left to its new owner.
+// The durations of the acknowledged jobs go to the histogram (JobDurationHistogram).
 // Returns the number acknowledged.
 constexpr const char* kAck = R"lua(
 local done = 0
 local unleased = {}
-for i = 1, #ARGV, 2 do
-  local id, att = ARGV[i], ARGV[i + 1]
+local buckets, sum_us, timed = {}, 0, 0
+for i = 1, #ARGV, 4 do
+  local id, att, bucket = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   local k = jkey(id)
   local f = redis.call('HMGET', k, 'a', 'st', 'uk', 'ck', 'pr')
   if f[1] == att and (f[2] == 'leased' or f[2] == 'ready') then
@@ -301,22 +304,39 @@ for i = 1, #ARGV, 2 do
     if f[3] then release_unique(id, f[3]) end
     redis.call('DEL', k)
     done = done + 1
+    if bucket ~= '' then
+      buckets[bucket] = (buckets[bucket] or 0) + 1
+      sum_us = sum_us + tonumber(ARGV[i + 3])
+      timed = timed + 1
+    end
   end
 end
 for i = 1, #unleased, 4000 do
   redis.call('ZREM', base .. ':leased', unpack(unleased, i, math.min(i + 3999, #unleased)))
 end
 if done > 0 then redis.call('HINCRBY', base .. ':stats', 'processed', num_str(done)) end
+if timed > 0 then
+  local h = base .. ':durations'
+  for bucket, n in pairs(buckets) do
+    redis.call('HINCRBY', h, 'processed:' .. bucket, num_str(n))
+  end
+  redis.call('HINCRBY', h, 'processed:sum_us', num_str(sum_us))
+end
 return done
 )lua";
 
-// ARGV: id, attempt, error entry (JSON object), retry delay ms (-1: do not retry).
+// ARGV: id, attempt, error entry (JSON object), retry delay ms (-1: do not retry),
+// duration bucket and duration us of the failed attempt (bucket '': unknown).
 // Returns 'retry', 'dead' or 'stale' (the lease was lost; someone else owns the job).
 constexpr const char* kFail = R"lua(
 local id, att, entry, delay = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
 local k = jkey(id)
 local f = redis.call('HMGET', k, 'a', 'st', 'j', 'ck')
 if f[1] ~= att or f[2] ~= 'leased' then return 'stale' end
+if ARGV[5] and ARGV[5] ~= '' then
+  redis.call('HINCRBY', base .. ':durations', 'failed:' .. ARGV[5], '1')
+  redis.call('HINCRBY', base .. ':durations', 'failed:sum_us', ARGV[6])
+end
 redis.call('ZREM', base .. ':leased', id)
 release_slot(f[4])
 push_error(id, entry)

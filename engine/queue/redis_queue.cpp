@@ -36,6 +36,14 @@ std::vector<std::string> id_attempt_pairs(const std::vector<const LeasedJob*>& j
     return args;
 }
 
+// The histogram arguments of a job's ack or fail: its duration bucket and microseconds,
+// or two empty strings when the handler did not run.
+std::pair<std::string, std::string> duration_args(const LeasedJob& job) {
+    if (job.run_us < 0) return {std::string(), std::string()};
+    auto us = std::chrono::microseconds(job.run_us);
+    return {std::to_string(JobDurationHistogram::bucket_of(us)), std::to_string(job.run_us)};
+}
+
 void check_key(const std::string& key, std::string_view what) {
     if (key.size() > 256) throw InputError(std::string(what) + " is longer than 256 bytes");
 }
@@ -225,7 +233,16 @@ bool RedisQueue::wait_for_work(const std::vector<std::string>& queues,
 int RedisQueue::ack(const std::vector<LeasedJob>& jobs) {
     int done = 0;
     for (const auto& [queue, group] : by_queue(jobs)) {
-        RedisReply reply = scripts().ack.run(conn_, {base_key(queue)}, id_attempt_pairs(group));
+        std::vector<std::string> args;
+        args.reserve(group.size() * 4);
+        for (const auto* j : group) {
+            args.push_back(j->id);
+            args.push_back(std::to_string(j->attempt));
+            auto [bucket, us] = duration_args(*j);
+            args.push_back(std::move(bucket));
+            args.push_back(std::move(us));
+        }
+        RedisReply reply = scripts().ack.run(conn_, {base_key(queue)}, args);
         check_reply(reply, "acknowledging jobs of " + queue);
         done += to_int(reply.view());
     }
@@ -239,11 +256,12 @@ FailOutcome RedisQueue::fail(const LeasedJob& job, const std::string& error, std
                             {"at", to_ms(now)},
                             {"error", error.substr(0, 4096)},
                             {"kind", std::string(kind)}};
+    auto [bucket, us] = duration_args(job);
     RedisReply reply = scripts().fail.run(
         conn_, {base_key(job.queue)},
         {job.id, std::to_string(job.attempt),
          entry.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-         std::to_string(retry_delay ? retry_delay->count() : -1)});
+         std::to_string(retry_delay ? retry_delay->count() : -1), bucket, us});
     check_reply(reply, "failing job " + job.id);
     auto outcome = reply.view().str();
     if (outcome == "retry") return FailOutcome::kRetry;
@@ -305,6 +323,29 @@ QueueStats RedisQueue::stats(const std::string& queue) {
     s.cancelled = v[9].integer();
     s.paused = v[10].integer() == 1;
     return s;
+}
+
+std::vector<JobDurations> RedisQueue::durations(const std::string& queue) {
+    check_queue_name(queue);
+    RedisReply reply = conn_.command({"HGETALL", base_key(queue) + ":durations"});
+    check_reply(reply, "reading job durations of " + queue);
+    std::map<std::string, long long> fields;
+    auto v = reply.view();
+    for (size_t i = 0; i + 1 < v.size(); i += 2)
+        fields[v[i].string()] = std::stoll(v[i + 1].string());
+    std::vector<JobDurations> out;
+    const std::size_t buckets = JobDurationHistogram::bounds().size() + 1;
+    for (const char* outcome : {"processed", "failed"}) {
+        JobDurations d{queue, outcome, std::vector<long long>(buckets, 0), 0};
+        for (std::size_t b = 0; b < buckets; ++b) {
+            auto found = fields.find(JobDurationHistogram::field(outcome, b));
+            if (found != fields.end()) d.counts[b] = found->second;
+        }
+        if (auto sum = fields.find(JobDurationHistogram::sum_field(outcome)); sum != fields.end())
+            d.sum_us = sum->second;
+        out.push_back(std::move(d));
+    }
+    return out;
 }
 
 std::vector<std::string> RedisQueue::queues() {

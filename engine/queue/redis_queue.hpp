@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "engine/queue/job.hpp"
+#include "engine/queue/job_duration_histogram.hpp"
 #include "engine/queue/redis_connection.hpp"
 
 namespace artistsaid::queue {
@@ -92,6 +93,9 @@ public:
     CancelOutcome cancel(const std::string& queue, const std::string& id);
 
     QueueStats stats(const std::string& queue);
+    /// How long the queue's handlers ran: the "processed" then the "failed" histogram
+    /// (recorded by ack and fail from LeasedJob::run_us; see JobDurationHistogram).
+    std::vector<JobDurations> durations(const std::string& queue);
     /// Queue names that have ever had a job enqueued under this prefix.
     std::vector<std::string> queues();
 

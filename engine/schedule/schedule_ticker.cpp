@@ -40,6 +40,11 @@ std::optional<std::size_t> schedule_of(const ScheduledWorkflow& workflow, sys_se
     return std::nullopt;
 }
 
+// Whether a run starter's failure is the workflow's or its input's fault.
+bool is_bad_input(const std::exception& e) {
+    return dynamic_cast<const InputError*>(&e) != nullptr;
+}
+
 // Runs `f` and turns libpqxx's exceptions into ours, naming what we were doing.
 template <typename F>
 auto guarded(std::string_view what, F&& f) -> decltype(f()) {
@@ -142,7 +147,7 @@ TickReport ScheduleTicker::tick(const std::vector<ScheduledWorkflow>& workflows,
                                 .newest();
                     plans.push_back(std::move(plan));
                 } catch (const InputError& e) {
-                    report.errors.push_back({workflow.name, i, std::nullopt, e.what()});
+                    report.errors.push_back({workflow.name, i, std::nullopt, e.what(), true});
                 }
             }
             // Fire first, then record skips: where two schedules share an instant, one that
@@ -160,7 +165,8 @@ TickReport ScheduleTicker::tick(const std::vector<ScheduledWorkflow>& workflows,
                         throw;
                     } catch (const std::exception& e) {
                         // The row stays without a run; a later tick fires it again.
-                        report.errors.push_back({workflow.name, plan.index, slot, e.what()});
+                        report.errors.push_back({workflow.name, plan.index, slot, e.what(),
+                                                 is_bad_input(e)});
                         continue;
                     }
                     record_run(*id, run_id);
@@ -215,7 +221,8 @@ void ScheduleTicker::refire_orphans(const std::vector<ScheduledWorkflow>& workfl
             } catch (const UnavailableError&) {
                 throw;
             } catch (const std::exception& e) {
-                report.errors.push_back({workflow.name, std::nullopt, row.slot, e.what()});
+                report.errors.push_back(
+                    {workflow.name, std::nullopt, row.slot, e.what(), is_bad_input(e)});
                 continue;
             }
             guarded("recording the run of a schedule slot", [&] {

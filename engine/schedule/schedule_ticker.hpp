@@ -71,11 +71,18 @@ struct SkippedSlots {
     bool count_is_lower_bound = false;
 };
 
+/// A schedule that could not be planned, or a slot whose run could not start. The slot
+/// stays claimed without a run, so later ticks try it again (see refire_after).
 struct TickError {
     std::string workflow;
     std::optional<std::size_t> schedule;
     std::optional<std::chrono::sys_seconds> slot;
     std::string message;
+    /// True when the workflow or its input is at fault (InputError: a required input
+    /// without a default, a workflow gone from workflows_dir, a bad cron or time zone):
+    /// the tick did its job and reports it. False for a failure of the work itself (a
+    /// statement PostgreSQL refused, a bug), which the tick's exit status reports.
+    bool bad_input = true;
 };
 
 struct TickReport {

@@ -88,6 +88,7 @@ JobResult Processor::process(const queue::LeasedJob& job, const HandlerRegistry&
     }
     result.duration = std::chrono::duration_cast<std::chrono::microseconds>(
         std::chrono::steady_clock::now() - started);
+    result.job.run_us = result.duration.count();  // recorded by the ack or fail
     if (result.kind == JobResult::Kind::kRetry) {
         if (job.attempt >= job.retry.max_attempts)
             result.kind = JobResult::Kind::kDead;

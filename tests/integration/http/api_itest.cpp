@@ -4,6 +4,8 @@
 #include <doctest/doctest.h>
 #include <sys/socket.h>
 
+#include <algorithm>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
@@ -73,8 +75,10 @@ TEST_CASE("Api.Roles.EachRoleReachesItsRoutesAndNoOthers") {
         {"POST", "/api/v1/workflows/hello/runs", R"({"inputs":{"who":"ann"}})", 1},
         {"POST", "/api/v1/events", R"({"name":"x.happened","key":"k1","data":{"a":1}})", 1},
         {"POST", "/api/v1/runs/" + run + "/cancel", "", 1},
+        {"POST", "/api/v1/runs/" + run + "/retry", "", 1},
         {"GET", "/api/v1/apikeys", "", 2},
         {"POST", "/api/v1/apikeys", R"({"role":"readonly","name":"made by api"})", 2},
+        {"DELETE", "/api/v1/apikeys/999999", "", 2},
     };
     const std::vector<std::pair<std::string, int>> keys = {{ro, 0}, {op, 1}, {admin, 2}};
     for (const auto& route : routes) {
@@ -268,8 +272,16 @@ TEST_CASE("Api.WebSocket.LiveUpdatesFilteredByWorkflow") {
     REQUIRE(cancelled.status == 202);
     by_run.read(buffer);
     auto cancelling = json::parse(beast::buffers_to_string(buffer.data()));
+    buffer.consume(buffer.size());
     CHECK(cancelling["run"] == run);
     CHECK(cancelling["kind"] == "run.cancelling");
+    // Nothing of it was running: the cancel ended the run, which is announced once.
+    by_run.read(buffer);
+    auto ended = json::parse(beast::buffers_to_string(buffer.data()));
+    buffer.consume(buffer.size());
+    CHECK(ended["run"] == run);
+    CHECK(ended["kind"] == "run.cancelled");
+    CHECK(ended["workflow"] == "hello");
     by_run.close(beast::websocket::close_code::normal);
 
     // A browser offers the key as a subprotocol (it cannot set Authorization).
@@ -292,4 +304,68 @@ TEST_CASE("Api.WebSocket.LiveUpdatesFilteredByWorkflow") {
     };
     CHECK(offer(key) == "artistsaid.bearer." + key);
     CHECK(offer("aa_wrong0000000000") == "refused");
+}
+
+TEST_CASE("Api.WebSocket.StepUpdatesAndTheRunsEndArriveWhileAWorkerRunsIt") {
+    ApiFixture f;
+    auto key = f.create_key("readonly").second;
+    auto op = f.create_key("operator").second;
+    const std::string run = f.start_run(op, "hello");  // no worker yet: `first` waits
+    const std::string other = f.start_run(op, "hello");  // same workflow, filtered out
+
+    namespace net = boost::asio;
+    namespace beast = boost::beast;
+    net::io_context io;
+    net::ip::tcp::socket socket(io);
+    socket.connect({net::ip::make_address("127.0.0.1"), static_cast<unsigned short>(f.port)});
+    struct timeval tv{30, 0};  // every read of this test has a deadline
+    ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    beast::websocket::stream<net::ip::tcp::socket> ws(std::move(socket));
+    ws.set_option(beast::websocket::stream_base::decorator([&](beast::websocket::request_type& req) {
+        req.set(beast::http::field::authorization, "Bearer " + key);
+    }));
+    ws.handshake("127.0.0.1", "/ws?run=" + run);
+    beast::flat_buffer buffer;
+    ws.read(buffer);
+    buffer.consume(buffer.size());  // {"kind": "subscribed"}
+    auto redis = test::redis_connection();
+    REQUIRE(test::eventually([&] {
+        auto r = redis.command({"PUBSUB", "NUMSUB", f.guard.prefix() + ":runs"});
+        return r.view().size() == 2 && r.view()[1].integer() >= 1;
+    }, 20s));
+
+    test::ChildProcess worker(test::cli_binary(), {"worker", "--concurrency", "2"}, f.env);
+    std::vector<std::string> kinds;
+    for (int i = 0; i < 20 && (kinds.empty() || kinds.back() != "run.succeeded"); ++i) {
+        ws.read(buffer);
+        auto update = json::parse(beast::buffers_to_string(buffer.data()));
+        buffer.consume(buffer.size());
+        INFO(update.dump());
+        CHECK(update["run"] == run);
+        CHECK(update["workflow"] == "hello");
+        std::string kind = update["kind"];
+        if (update.contains("step")) kind += " " + update["step"].get<std::string>();
+        kinds.push_back(kind);
+    }
+    INFO([&] {
+        std::string all;
+        for (const auto& k : kinds) all += k + "; ";
+        return all;
+    }());
+    auto at = [&](const std::string& k) {
+        return std::find(kinds.begin(), kinds.end(), k) - kinds.begin();
+    };
+    const auto n = static_cast<std::ptrdiff_t>(kinds.size());
+    REQUIRE(at("step.started first") < n);
+    REQUIRE(at("step.succeeded first") < n);
+    REQUIRE(at("step.succeeded hi") < n);
+    CHECK(at("step.started first") < at("step.succeeded first"));
+    CHECK(at("step.succeeded first") < at("step.succeeded hi"));
+    CHECK(kinds.back() == "run.succeeded");
+    CHECK(std::count(kinds.begin(), kinds.end(), "run.succeeded") == 1);
+    ws.close(beast::websocket::close_code::normal);
+    CHECK(test::eventually([&] {
+        return f.scalar("SELECT count(*) FROM workflow_runs WHERE status = 'succeeded' AND id = '" +
+                        other + "'") == 1;
+    }, 60s));
 }

@@ -1,7 +1,9 @@
 // A strict checker of the Prometheus text exposition format 0.0.4 for the tests: every
 // line is a HELP, TYPE, comment or sample line of the documented grammar; a family's TYPE
-// comes before its samples, which are contiguous; no series appears twice; histograms
-// have cumulative buckets ending in le="+Inf" equal to _count, plus _sum and _count.
+// comes before its samples, which are contiguous; no series appears twice; each series of
+// a histogram (its labels other than le) has buckets in increasing le order with
+// cumulative counts, ending in le="+Inf" equal to its _count, plus a _sum. A family may
+// have no samples at all (a histogram of queues when there is no queue yet).
 #pragma once
 
 #include <cmath>
@@ -30,9 +32,16 @@ inline std::vector<std::string> check_prometheus_text(const std::string& text,
     std::map<std::string, std::string> types;  // family → type
     std::set<std::string> helped, finished_families, series;
     std::string current_family;
-    std::map<std::string, std::vector<std::pair<double, double>>> buckets;  // family → (le, n)
+    // Histogram series: family + labels other than le → (le, n) in order, _count, _sum.
+    std::map<std::string, std::vector<std::pair<double, double>>> buckets;
     std::map<std::string, double> counts;
     std::map<std::string, bool> sums;
+    auto series_of = [](const std::string& family, std::map<std::string, std::string> labels) {
+        labels.erase("le");
+        std::string key = family + "{";
+        for (const auto& [k, v] : labels) key += k + "=\"" + v + "\",";
+        return key + "}";
+    };
     std::size_t start = 0;
     int line_no = 0;
     auto family_of = [&](const std::string& name) {
@@ -137,15 +146,19 @@ inline std::vector<std::string> check_prometheus_text(const std::string& text,
         if (!series.insert(key).second) bad("duplicate series");
         const std::string type = types.count(family) ? types[family] : "";
         if (type == "histogram") {
+            const std::string hist = series_of(family, s.labels);
             if (s.name == family + "_bucket") {
                 if (!s.labels.count("le")) { bad("bucket without le"); continue; }
                 double le;
                 if (!parse_value(s.labels["le"], le)) { bad("bad le"); continue; }
-                buckets[family].push_back({le, s.value});
+                if (counts.count(hist) || sums.count(hist)) bad("bucket after _sum or _count");
+                buckets[hist].push_back({le, s.value});
             } else if (s.name == family + "_count") {
-                counts[family] = s.value;
+                if (s.labels.count("le")) bad("_count with le");
+                counts[hist] = s.value;
             } else if (s.name == family + "_sum") {
-                sums[family] = true;
+                if (s.labels.count("le")) bad("_sum with le");
+                sums[hist] = true;
             } else {
                 bad("histogram sample that is not _bucket, _sum or _count");
             }
@@ -154,16 +167,19 @@ inline std::vector<std::string> check_prometheus_text(const std::string& text,
         }
         if (samples != nullptr) samples->push_back(s);
     }
-    for (const auto& [family, type] : types) {
-        if (type != "histogram") continue;
-        const auto& b = buckets[family];
-        if (b.empty() || !std::isinf(b.back().first)) { problems.push_back(family + ": no +Inf bucket last"); continue; }
+    std::set<std::string> histograms;  // every series of a histogram, whatever it showed
+    for (const auto& [series_key, b] : buckets) histograms.insert(series_key);
+    for (const auto& [series_key, n] : counts) histograms.insert(series_key);
+    for (const auto& [series_key, present] : sums) histograms.insert(series_key);
+    for (const auto& h : histograms) {
+        const auto& b = buckets[h];
+        if (b.empty() || !std::isinf(b.back().first)) { problems.push_back(h + ": no +Inf bucket last"); continue; }
         for (std::size_t k = 1; k < b.size(); ++k)
             if (b[k].first <= b[k - 1].first || b[k].second < b[k - 1].second)
-                problems.push_back(family + ": buckets not increasing/cumulative");
-        if (!counts.count(family) || counts[family] != b.back().second)
-            problems.push_back(family + ": _count differs from the +Inf bucket");
-        if (!sums[family]) problems.push_back(family + ": no _sum");
+                problems.push_back(h + ": buckets not increasing/cumulative");
+        if (!counts.count(h) || counts[h] != b.back().second)
+            problems.push_back(h + ": _count differs from the +Inf bucket");
+        if (!sums[h]) problems.push_back(h + ": no _sum");
     }
     return problems;
 }

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include <cmath>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -43,6 +44,29 @@ TEST_CASE("Serve.Health.ReadyzReportsADependencyDown") {
     CHECK(r.status == 503);
     CHECK(json::parse(r.body)["redis"] == "unavailable");
     CHECK(json::parse(r.body)["postgresql"] == "ok");
+}
+
+TEST_CASE("Serve.Health.ReadyzAndMetricsWithPostgresqlDown") {
+    test::ServeFixture f;
+    f.start({{"ARTISTSAID_DATABASE_URL", "postgresql://postgres@127.0.0.1:1/nowhere"},
+             {"ARTISTSAID_CONNECT_TIMEOUT", "1s"}});
+    CHECK(f.get("/healthz").status == 200);
+    auto r = f.get("/readyz");
+    CHECK(r.status == 503);
+    CHECK(json::parse(r.body)["postgresql"] == "unavailable");
+    CHECK(json::parse(r.body)["redis"] == "ok");
+    // /metrics still answers, says so, and still parses.
+    auto m = f.get("/metrics");
+    CHECK(m.status == 200);
+    std::vector<test::PrometheusSample> samples;
+    for (const auto& p : test::check_prometheus_text(m.body, &samples)) FAIL_CHECK(p);
+    CHECK(m.body.find("artistsaid_dependency_up{dependency=\"postgresql\"} 0\n") !=
+          std::string::npos);
+    CHECK(m.body.find("artistsaid_dependency_up{dependency=\"redis\"} 1\n") != std::string::npos);
+    // The API cannot check keys: 503 with a stable code, not a hang or a crash.
+    auto api = f.get("/api/v1/workflows", "aa_whatever");
+    CHECK(api.status == 503);
+    CHECK(json::parse(api.body)["error"]["code"] == "unavailable");
 }
 
 TEST_CASE("Serve.KeepAlive.SeveralRequestsOnOneConnection") {
@@ -239,6 +263,80 @@ TEST_CASE("Serve.Metrics.ParseAsStrictPrometheusText") {
     CHECK(!test::check_prometheus_text("# TYPE h histogram\nh_bucket{le=\"1\"} 2\nh_bucket{le=\"+Inf\"} 1\nh_sum 1\nh_count 1\n").empty());
     CHECK(!test::check_prometheus_text("# TYPE x gauge\nx one\n").empty());
     CHECK(test::check_prometheus_text("# HELP x y\n# TYPE x gauge\nx{a=\"q\\\"\"} 1.5\n").empty());
+    // Histograms are checked per series (labels other than le); a family may be empty.
+    const std::string two_series =
+        "# TYPE h histogram\nh_bucket{q=\"a\",le=\"1\"} 1\nh_bucket{q=\"a\",le=\"+Inf\"} 2\n"
+        "h_sum{q=\"a\"} 3\nh_count{q=\"a\"} 2\nh_bucket{q=\"b\",le=\"1\"} 0\n"
+        "h_bucket{q=\"b\",le=\"+Inf\"} 0\nh_sum{q=\"b\"} 0\nh_count{q=\"b\"} 0\n";
+    CHECK(test::check_prometheus_text(two_series).empty());
+    CHECK(test::check_prometheus_text("# HELP h nothing yet\n# TYPE h histogram\n").empty());
+    std::string wrong_count = two_series;
+    wrong_count.replace(wrong_count.find("h_count{q=\"b\"} 0"), 16, "h_count{q=\"b\"} 5");
+    CHECK(!test::check_prometheus_text(wrong_count).empty());
+    CHECK(!test::check_prometheus_text("# TYPE h histogram\nh_bucket{q=\"a\",le=\"1\"} 1\n"
+                                       "h_sum{q=\"a\"} 1\nh_count{q=\"a\"} 1\n")
+               .empty());  // no +Inf bucket
+    CHECK(!test::check_prometheus_text("# TYPE h histogram\nh_bucket{q=\"a\",le=\"+Inf\"} 1\n"
+                                       "h_count{q=\"a\"} 1\n")
+               .empty());  // no _sum
+}
+
+TEST_CASE("Serve.Metrics.JobDurationHistogramsFromTheWorkers") {
+    test::ServeFixture f;
+    f.workflow("hello", "name: hello\nversion: 1\nsteps:\n  - id: a\n    uses: noop\n"
+                        "  - id: b\n    needs: [a]\n    uses: noop\n");
+    f.start();
+    auto key = f.create_key("operator").second;
+    for (int i = 0; i < 2; ++i)
+        REQUIRE(f.post("/api/v1/workflows/hello/runs", R"({"inputs": {}})", key).status == 201);
+    test::ChildProcess worker(test::cli_binary(), {"worker", "--concurrency", "2"}, f.env);
+    REQUIRE(test::eventually([&] {
+        return f.scalar("SELECT count(*) FROM workflow_runs WHERE status = 'succeeded'") == 2;
+    }, 60s));
+    auto m = f.get("/metrics");
+    std::vector<test::PrometheusSample> samples;
+    for (const auto& p : test::check_prometheus_text(m.body, &samples)) FAIL_CHECK(p);
+    auto value = [&](const std::string& name, const std::map<std::string, std::string>& labels) {
+        for (const auto& s : samples) {
+            if (s.name != name || s.labels != labels) continue;
+            return s.value;
+        }
+        return -1.0;
+    };
+    const std::map<std::string, std::string> processed = {{"queue", "workflows"},
+                                                           {"outcome", "processed"}};
+    // Two runs of two noop steps: four step jobs ran and were acknowledged.
+    CHECK(value("artistsaid_job_duration_seconds_count", processed) == 4);
+    auto inf = processed;
+    inf["le"] = "+Inf";
+    CHECK(value("artistsaid_job_duration_seconds_bucket", inf) == 4);
+    auto ten_minutes_bucket = processed;
+    ten_minutes_bucket["le"] = "300";
+    CHECK(value("artistsaid_job_duration_seconds_bucket", ten_minutes_bucket) == 4);
+    CHECK(value("artistsaid_job_duration_seconds_sum", processed) >= 0);
+    CHECK(value("artistsaid_job_duration_seconds_count",
+                {{"queue", "workflows"}, {"outcome", "failed"}}) == 0);
+    CHECK(value("artistsaid_queue_jobs_processed_total", {{"queue", "workflows"}}) == 4);
+    CHECK(value("artistsaid_runs", {{"workflow", "hello"}, {"status", "succeeded"}}) == 2);
+    CHECK(value("artistsaid_step_duration_seconds_count", {}) == 4);
+
+    // The same text through an independent parser (Prometheus's Python client): every
+    // sample the strict checker saw, with the same labels and value, and no other.
+    auto file = test::fs::temp_directory_path() / test::unique_name("aa_metrics");
+    std::ofstream(file, std::ios::binary) << m.body;
+    auto parsed = test::shell("/usr/bin/python3 " + test::source_dir() +
+                              "/tests/integration/http/prometheus_parse.py " + file.string());
+    test::fs::remove(file);
+    std::size_t lines = 0;
+    std::istringstream in(parsed);
+    for (std::string line; std::getline(in, line); ++lines) {
+        auto sample = json::parse(line);
+        std::map<std::string, std::string> labels = sample["labels"];
+        double v = sample["value"].is_string() ? INFINITY : sample["value"].get<double>();
+        INFO(line);
+        CHECK(value(sample["name"], labels) == v);
+    }
+    CHECK(lines == samples.size());
 }
 
 TEST_CASE("Serve.Systemd.UnitVerifiesWithSystemdAnalyze") {
@@ -283,12 +381,24 @@ TEST_CASE("Serve.Systemd.EveryExampleUnitVerifies") {
         text << in.rdbuf();
         return text.str();
     };
-    for (const char* name : {"artistsaid-worker@.service", "artistsaid-scheduler.service"}) {
+    for (const char* name : {"artistsaid-worker@.service", "artistsaid-scheduler.service",
+                             "artistsaid-serve.service"}) {
         const std::string content = read(name);
-        for (const char* line : {"Type=notify", "WatchdogSec=", "Restart=on-failure"})
+        for (const char* line : {"Type=notify", "WatchdogSec=", "Restart=on-failure",
+                                 "LoadCredential=pgpass:", "Environment=PGPASSFILE=%d/pgpass"})
             CHECK_MESSAGE(content.find(line) != std::string::npos, name << ": " << line);
     }
     CHECK(read("artistsaid-tick.timer").find("Unit=artistsaid-tick.service") != std::string::npos);
+    CHECK(read("artistsaid-tick.timer").find("OnCalendar=minutely") != std::string::npos);
+    CHECK(read("artistsaid-tick.service").find("ExecStart=/usr/local/bin/artistsaid tick") !=
+          std::string::npos);
+    CHECK(read("artistsaid-tick.service").find("LoadCredential=pgpass:") != std::string::npos);
+    {
+        std::ifstream in(test::source_dir() + "/examples/cron/artistsaid.crontab");
+        std::stringstream text;
+        text << in.rdbuf();
+        CHECK(text.str().find("* * * * * /usr/local/bin/artistsaid tick") != std::string::npos);
+    }
     if (std::system("command -v systemd-analyze >/dev/null 2>&1") != 0) {
         MESSAGE("systemd-analyze is not installed: units not verified");
         return;

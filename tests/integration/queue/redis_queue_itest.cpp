@@ -368,3 +368,54 @@ TEST_CASE("Queue.Wait.WakesOnEnqueueWithoutPolling") {
     CHECK(waiter.fetch("default", 10, 5s, "w").jobs.size() == 1);
     CHECK_FALSE(waiter.wait_for_work({"default"}, 50ms));
 }
+
+TEST_CASE("Queue.Durations.AckAndFailAddToTheHistogramOncePerJob") {
+    QueueFixture f;
+    for (int i = 0; i < 4; ++i) f.q.enqueue("timed", job("t"));
+    auto got = f.q.fetch("timed", 4, 5s, "w1");
+    REQUIRE(got.jobs.size() == 4);
+    // 0.5 ms, 7 ms and 2 s ran; the fourth's handler never ran (no duration).
+    got.jobs[0].run_us = 500;
+    got.jobs[1].run_us = 7'000;
+    got.jobs[2].run_us = 2'000'000;
+    std::vector<LeasedJob> done(got.jobs.begin(), got.jobs.begin() + 3);
+    done.push_back(got.jobs[3]);
+    CHECK(f.q.ack(done) == 4);
+    // A stale ack of the same jobs (already acknowledged) adds nothing.
+    CHECK(f.q.ack(done) == 0);
+
+    f.q.enqueue("timed", job("t"));
+    auto failing = f.q.fetch("timed", 1, 5s, "w1");
+    REQUIRE(failing.jobs.size() == 1);
+    failing.jobs[0].run_us = 45'000'000;  // 45 s, then failed
+    CHECK(f.q.fail(failing.jobs[0], "boom", "error", 1ms) == FailOutcome::kRetry);
+    CHECK(f.q.fail(failing.jobs[0], "boom", "error", 1ms) == FailOutcome::kStale);
+
+    auto d = f.q.durations("timed");
+    REQUIRE(d.size() == 2);
+    const auto& bounds = JobDurationHistogram::bounds();
+    REQUIRE(d[0].counts.size() == bounds.size() + 1);
+    CHECK(d[0].outcome == "processed");
+    CHECK(d[0].queue == "timed");
+    CHECK(d[0].count() == 3);
+    CHECK(d[0].sum_us == 500 + 7'000 + 2'000'000);
+    CHECK(d[0].counts[JobDurationHistogram::bucket_of(500us)] == 1);
+    CHECK(JobDurationHistogram::bucket_of(500us) == 0);                  // <= 1 ms
+    CHECK(d[0].counts[JobDurationHistogram::bucket_of(7ms)] == 1);       // <= 10 ms
+    CHECK(bounds[JobDurationHistogram::bucket_of(7ms)] == 10ms);
+    CHECK(d[0].counts[JobDurationHistogram::bucket_of(2s)] == 1);        // <= 5 s
+    CHECK(bounds[JobDurationHistogram::bucket_of(2s)] == 5s);
+    CHECK(d[1].outcome == "failed");
+    CHECK(d[1].count() == 1);
+    CHECK(d[1].sum_us == 45'000'000);
+    CHECK(bounds[JobDurationHistogram::bucket_of(45s)] == 60s);
+    CHECK(d[1].counts[JobDurationHistogram::bucket_of(45s)] == 1);
+    // Beyond the last bound: the +Inf bucket; a bound itself is inside its bucket.
+    CHECK(JobDurationHistogram::bucket_of(std::chrono::hours(1)) == bounds.size());
+    CHECK(JobDurationHistogram::bucket_of(1ms) == 0);
+    // A queue that never ran a job has empty histograms.
+    auto none = f.q.durations("never");
+    REQUIRE(none.size() == 2);
+    CHECK(none[0].count() == 0);
+    CHECK(none[1].sum_us == 0);
+}
