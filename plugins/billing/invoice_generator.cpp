@@ -19,7 +19,8 @@ namespace {
 constexpr const char* kLockSql = "SELECT pg_advisory_xact_lock(hashtext('billing.generate_invoices'))";
 
 // Advances every due, priced subscription by one period and records the period billed.
-// $1 = cutoff date. `SET next_due_date = ...` reads the old value; the WHERE re-checks it
+// $1 = cutoff date; $2, $3 = partition count and index (clients whose id % count = index;
+// 1 and 0 for all). `SET next_due_date = ...` reads the old value; the WHERE re-checks it
 // under the row lock, so a row another transaction moved meanwhile is skipped.
 constexpr const char* kTakePeriodsSql = R"SQL(
 WITH due AS (
@@ -28,6 +29,7 @@ WITH due AS (
       LEFT JOIN service_prices sp
              ON sp.service_id = s.service_id AND sp.currency = s.currency AND sp.cycle = s.cycle
      WHERE s.status = 'active' AND s.next_due_date <= $1::date
+       AND s.client_id % $2::bigint = $3::bigint
        AND (s.price_override IS NOT NULL OR sp.id IS NOT NULL)
 ), moved AS (
     UPDATE subscriptions s
@@ -354,13 +356,21 @@ nlohmann::json InvoiceGenerator::generate(pqxx::connection& conn,
     if (o.max_periods < 1 || o.max_periods > 1000)
         throw InputError("max_periods must be between 1 and 1000");
     if (o.idempotency_key.empty()) throw InputError("invoice generation needs an idempotency key");
+    if (o.partitions < 1 || o.partitions > kMaxPartitions)
+        throw InputError("partitions must be between 1 and " + std::to_string(kMaxPartitions) +
+                         ", not " + std::to_string(o.partitions));
+    if (o.partition < 0 || o.partition >= o.partitions)
+        throw InputError("partition must be between 0 and partitions - 1 (" +
+                         std::to_string(o.partitions - 1) + "), not " + std::to_string(o.partition));
     const std::string as_of = format_date(o.as_of);
     const std::string cutoff = format_date(o.as_of + std::chrono::days(o.lead_days));
     const std::string mode(to_string(o.rounding));
     const nlohmann::json parameters = {{"as_of", as_of},
                                        {"lead_days", o.lead_days},
                                        {"apply_credit", o.apply_credit},
-                                       {"rounding", mode}};
+                                       {"rounding", mode},
+                                       {"partition", o.partition},
+                                       {"partitions", o.partitions}};
     try {
         pqxx::work tx(conn);
         tx.exec(kLockSql);
@@ -401,13 +411,14 @@ nlohmann::json InvoiceGenerator::generate(pqxx::connection& conn,
         long long periods = 0;
         int rounds = 0;
         for (; rounds < o.max_periods; ++rounds) {
-            auto r = tx.exec_params(kTakePeriodsSql, cutoff);
+            auto r = tx.exec_params(kTakePeriodsSql, cutoff, o.partitions, o.partition);
             if (r.affected_rows() == 0) break;
             periods += static_cast<long long>(r.affected_rows());
         }
         const long long still_due = tx.exec_params1(
-            "SELECT count(*) FROM subscriptions WHERE status = 'active' AND next_due_date <= $1::date",
-            cutoff)[0].as<long long>();
+            "SELECT count(*) FROM subscriptions WHERE status = 'active' AND next_due_date <= $1::date "
+            "AND client_id % $2::bigint = $3::bigint",
+            cutoff, o.partitions, o.partition)[0].as<long long>();
         periods -= static_cast<long long>(tx.exec(kDropBilledSql).affected_rows());
         tx.exec("ANALYZE bill_periods");
         phase("take_periods");
