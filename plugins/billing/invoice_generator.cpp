@@ -29,7 +29,7 @@ WITH due AS (
       LEFT JOIN service_prices sp
              ON sp.service_id = s.service_id AND sp.currency = s.currency AND sp.cycle = s.cycle
      WHERE s.status = 'active' AND s.next_due_date <= $1::date
-       AND s.client_id % $2::bigint = $3::bigint
+       AND s.client_id % $2::bigint = $3::bigint /*catch-up*/
        AND (s.price_override IS NOT NULL OR sp.id IS NOT NULL)
 ), moved AS (
     UPDATE subscriptions s
@@ -65,12 +65,20 @@ CREATE TEMP TABLE bill_usage_records (usage_id bigint NOT NULL, subscription_add
     ON COMMIT DROP;
 )SQL";
 
-// A period billed before (an operator moved next_due_date back) is not billed again.
+// Catch-up rounds after the first: only subscriptions an earlier round moved to a date
+// that is still due can be due again (the rest were not due, or had no price), so the
+// round looks them up by id instead of reading every subscription again.
+constexpr const char* kCatchUpRoundSql =
+    "AND s.id IN (SELECT subscription_id FROM bill_periods WHERE period_end <= $1::date)";
+
+// A period billed before (an operator moved next_due_date back) is not billed again. Looked
+// up per period in the unique index (bill_periods is analyzed first), never by reading
+// every invoice item.
 constexpr const char* kDropBilledSql = R"SQL(
 DELETE FROM bill_periods bp
- USING invoice_items ii
- WHERE ii.kind = 'recurring' AND ii.subscription_id = bp.subscription_id
-   AND ii.period_start = bp.period_start
+ WHERE EXISTS (SELECT 1 FROM invoice_items ii
+                WHERE ii.kind = 'recurring' AND ii.subscription_id = bp.subscription_id
+                  AND ii.period_start = bp.period_start)
 )SQL";
 
 constexpr const char* kRecurringLinesSql = R"SQL(
@@ -101,8 +109,9 @@ CREATE TEMP TABLE bill_usage ON COMMIT DROP AS
 WITH latest AS (
     SELECT DISTINCT ON (subscription_id) *
       FROM bill_periods
-     WHERE subscription_id IN (SELECT DISTINCT subscription_id FROM usage_records
-                                WHERE invoice_item_id IS NULL)
+     WHERE EXISTS (SELECT 1 FROM usage_records u
+                    WHERE u.subscription_id = bill_periods.subscription_id
+                      AND u.invoice_item_id IS NULL)
      ORDER BY subscription_id, period_start DESC
 )
 SELECT lp.client_id, lp.currency, lp.subscription_id, sa.id AS subscription_addon_id,
@@ -232,18 +241,26 @@ WITH ins AS (
       FROM bill_invoices b CROSS JOIN document_counters d
      WHERE d.name = 'invoice'
      ORDER BY b.seq
-    RETURNING id, client_id, currency::text AS currency
+    RETURNING id, client_id, currency::text AS currency, number, status, total, credit_applied,
+              due_date
 )
 SELECT * FROM ins
 )SQL";
 
+// The usage lines' ids are kept as inserted (one per subscribed add-on and run), so the
+// usage records are marked without searching invoice_items.
 constexpr const char* kInsertItemsSql = R"SQL(
-INSERT INTO invoice_items (invoice_id, kind, description, quantity, unit_amount, amount,
-                           taxable, subscription_id, subscription_addon_id, period_start,
-                           period_end, sort_order)
-SELECT m.id, l.kind, l.description, l.quantity, l.unit_amount, l.net, l.taxable,
-       l.subscription_id, l.subscription_addon_id, l.period_start, l.period_end, l.sort_order
-  FROM bill_taxed l JOIN bill_invoice_ids m ON m.client_id = l.client_id AND m.currency = l.currency;
+CREATE TEMP TABLE bill_usage_items ON COMMIT DROP AS
+WITH ins AS (
+    INSERT INTO invoice_items (invoice_id, kind, description, quantity, unit_amount, amount,
+                               taxable, subscription_id, subscription_addon_id, period_start,
+                               period_end, sort_order)
+    SELECT m.id, l.kind, l.description, l.quantity, l.unit_amount, l.net, l.taxable,
+           l.subscription_id, l.subscription_addon_id, l.period_start, l.period_end, l.sort_order
+      FROM bill_taxed l JOIN bill_invoice_ids m ON m.client_id = l.client_id AND m.currency = l.currency
+    RETURNING id, kind, subscription_addon_id
+)
+SELECT id, subscription_addon_id FROM ins WHERE kind = 'usage';
 
 INSERT INTO invoice_items (invoice_id, kind, description, quantity, unit_amount, amount,
                            taxable, tax_rate_id, sort_order)
@@ -262,10 +279,9 @@ SELECT m.id, 'tax', t.name || ' ' || trim(trailing '.' FROM trim(trailing '0' FR
 
 constexpr const char* kMarkUsageSql = R"SQL(
 UPDATE usage_records u
-   SET invoice_item_id = ii.id
+   SET invoice_item_id = ui.id
   FROM bill_usage_records r
-  JOIN invoice_items ii ON ii.subscription_addon_id = r.subscription_addon_id AND ii.kind = 'usage'
-  JOIN bill_invoice_ids i ON i.id = ii.invoice_id
+  JOIN bill_usage_items ui ON ui.subscription_addon_id = r.subscription_addon_id
  WHERE u.id = r.usage_id
 )SQL";
 
@@ -410,22 +426,26 @@ nlohmann::json InvoiceGenerator::generate(pqxx::connection& conn,
         tx.exec(kCreateTempSql);
         long long periods = 0;
         int rounds = 0;
+        std::string catch_up_sql = kTakePeriodsSql;
+        catch_up_sql.replace(catch_up_sql.find("/*catch-up*/"), 12, kCatchUpRoundSql);
         for (; rounds < o.max_periods; ++rounds) {
-            auto r = tx.exec_params(kTakePeriodsSql, cutoff, o.partitions, o.partition);
+            auto r = tx.exec_params(rounds == 0 ? std::string(kTakePeriodsSql) : catch_up_sql, cutoff,
+                                    o.partitions, o.partition);
             if (r.affected_rows() == 0) break;
             periods += static_cast<long long>(r.affected_rows());
+            if (rounds == 0) tx.exec("ANALYZE bill_periods");
         }
         const long long still_due = tx.exec_params1(
             "SELECT count(*) FROM subscriptions WHERE status = 'active' AND next_due_date <= $1::date "
             "AND client_id % $2::bigint = $3::bigint",
             cutoff, o.partitions, o.partition)[0].as<long long>();
-        periods -= static_cast<long long>(tx.exec(kDropBilledSql).affected_rows());
         tx.exec("ANALYZE bill_periods");
+        periods -= static_cast<long long>(tx.exec(kDropBilledSql).affected_rows());
         phase("take_periods");
 
         tx.exec(kRecurringLinesSql);
         tx.exec(kAddonLinesSql);
-        AdjustmentBilling::collect(tx, cutoff);  // plan changes' proration lines
+        AdjustmentBilling::collect(tx, cutoff, o.partitions, o.partition);  // plan changes' proration
         if (count_of(tx, "SELECT count(*) FROM (SELECT 1 FROM usage_records WHERE invoice_item_id "
                          "IS NULL LIMIT 1) x") > 0)
             tx.exec(kUsageSql);
@@ -465,7 +485,8 @@ nlohmann::json InvoiceGenerator::generate(pqxx::connection& conn,
             phase("ledger_and_credit");
         } else {
             tx.exec("CREATE TEMP TABLE bill_invoice_ids (id bigint, client_id bigint, "
-                    "currency text) ON COMMIT DROP");
+                    "currency text, number text, status text, total bigint, credit_applied bigint, "
+                    "due_date date) ON COMMIT DROP");
             tx.exec("CREATE TEMP TABLE bill_currency_totals ON COMMIT DROP AS "
                      "SELECT ''::text AS currency, 0::bigint AS invoices, 0::bigint AS subtotal, "
                      "0::bigint AS tax, 0::bigint AS total, 0::bigint AS credit WHERE false");
@@ -500,10 +521,10 @@ nlohmann::json InvoiceGenerator::generate(pqxx::connection& conn,
         }
         const std::string collection = store::RunStore::create_collection_from_query(
             tx, o.run_id,
-            "SELECT jsonb_build_object('id', i.id, 'number', i.number, 'client_id', i.client_id, "
-            "'currency', i.currency, 'total', i.total, 'balance_due', i.total - i.credit_applied "
-            "- i.amount_paid, 'due_date', i.due_date) FROM bill_invoice_ids m "
-            "JOIN invoices i ON i.id = m.id WHERE i.status = 'unpaid' ORDER BY i.id");
+            // As inserted above (nothing has been paid on a new invoice): no read of invoices.
+            "SELECT jsonb_build_object('id', m.id, 'number', m.number, 'client_id', m.client_id, "
+            "'currency', m.currency, 'total', m.total, 'balance_due', m.total - m.credit_applied, "
+            "'due_date', m.due_date) FROM bill_invoice_ids m WHERE m.status = 'unpaid' ORDER BY m.id");
         phase("collection");
         out["invoices"] = {{"$collection", {{"id", collection}}}};
         out["to_collect_count"] = tx.exec_params1(
