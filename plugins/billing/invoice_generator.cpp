@@ -338,6 +338,8 @@ SELECT b.client_id, b.currency, -b.credit, 'applied', m.id, t.id,
  ORDER BY b.client_id, b.currency
 )SQL";
 
+constexpr long long kAnalyzeAfterInvoices = 1000;
+
 // Fills {name} placeholders with SQL literals quoted by the connection (values are
 // dates, integers, an enum's name and the step's idempotency key; never SQL text).
 std::string render(pqxx::work& tx, const std::string& sql,
@@ -533,6 +535,14 @@ nlohmann::json InvoiceGenerator::generate(pqxx::connection& conn,
         out["to_collect_count"] = tx.exec_params1(
             "SELECT item_count FROM collections WHERE id = $1::uuid", collection)[0].as<long long>();
         tx.exec_params0("UPDATE billing_runs SET outputs = $2::jsonb WHERE id = $1", run, out.dump());
+        // A run that grew invoices by a tenth or more (autovacuum's analyze threshold) refreshes
+        // its statistics now, counting its own rows: the charges that follow plan against the
+        // table as it is (a first run of a large book would otherwise look like an empty
+        // table to them until autovacuum came by).
+        if (invoice_count >= kAnalyzeAfterInvoices &&
+            invoice_count * 10 >= tx.exec1("SELECT reltuples::bigint FROM pg_class WHERE oid = "
+                                            "'invoices'::regclass")[0].as<long long>())
+            tx.exec("ANALYZE invoices");
         tx.commit();
         phase("commit");
         out["timings_ms"] = timings;  // not stored: a replay reports the first outputs only
