@@ -20,10 +20,14 @@ struct BillingBenchOptions {
     /// Invoices per BatchInvoiceCharger call (the batch path); 0: one InvoiceCharger call per
     /// invoice (the single path).
     int charge_batch = 500;
+    /// Client partitions invoiced one after another, each charged while the next is
+    /// invoiced (billing.generate_invoices's `partitions`); 1: invoice all, then charge.
+    int partitions = 1;
 };
 
 /// {subscriptions, clients, invoices, invoice_items, charges, charge_outcomes,
-///  charge_seconds, charges_per_s, charge_path, charge_batch, charge_phases_ms (batch path), invoice_seconds, seconds (invoicing + charges), seed_seconds,
+///  charge_seconds, charges_per_s, charge_path, charge_batch, charge_phases_ms (batch path), partitions, invoice_seconds (until the last partition
+///  committed), seconds (start of invoicing to the last charge), seed_seconds,
 ///  verify_seconds, invoices_per_s, subscriptions_per_s, peak_rss_kib, cli_peak_rss_kib,
 ///  postgres_backend_peak_rss_kib, timings_ms, ledger_ok}
 nlohmann::json run_billing_bench(const BillingBenchOptions& options);

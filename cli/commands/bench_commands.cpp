@@ -75,6 +75,7 @@ int bench_billing(Context& ctx) {
             throw InputError("--charge-threads must be 1..256");
     }
     if (ctx.options.count("charge-batch")) o.charge_batch = ctx.options["charge-batch"].as<int>();
+    if (ctx.options.count("partitions")) o.partitions = ctx.options["partitions"].as<int>();
     auto result = bench::run_billing_bench(o);
     if (ctx.json) {
         ctx.out << result.dump() << '\n';
@@ -131,6 +132,9 @@ Command bench_commands() {
             "charge-threads", po::value<int>()->value_name("N"), "charges (or batches) at once (8)")(
             "charge-batch", po::value<int>()->value_name("N"),
             "invoices per batch charge (500); 0: one charge per invoice (the single path)")(
+            "partitions", po::value<int>()->value_name("P"),
+            "client partitions invoiced one after another, each charged while the next is "
+            "invoiced (1: invoice all, then charge)")(
             "no-charges", "invoice only");
     };
     b.run = bench_billing;

@@ -2,13 +2,15 @@
 
 namespace artistsaid::billing {
 
-void AdjustmentBilling::collect(pqxx::work& tx, const std::string& cutoff) {
+void AdjustmentBilling::collect(pqxx::work& tx, const std::string& cutoff, int partitions,
+                                int partition) {
     tx.exec_params0(
         "CREATE TEMP TABLE bill_adjustments ON COMMIT DROP AS "
         "SELECT id, client_id, currency::text AS currency, subscription_id, amount, taxable, "
         "       description, period_start, period_end "
-        "  FROM subscription_adjustments WHERE invoice_id IS NULL AND effective_date <= $1::date",
-        cutoff);
+        "  FROM subscription_adjustments WHERE invoice_id IS NULL AND effective_date <= $1::date "
+        "   AND client_id % $2::bigint = $3::bigint",
+        cutoff, partitions, partition);
     tx.exec0(
         "INSERT INTO bill_lines SELECT client_id, currency, 'proration', description, 1, amount, "
         "amount, taxable, subscription_id, NULL, period_start, period_end, 3 "

@@ -22,7 +22,9 @@ namespace artistsaid::billing {
 class AdjustmentBilling {
 public:
     /// Needs the generator's temp table bill_lines; creates bill_adjustments.
-    static void collect(pqxx::work& tx, const std::string& cutoff);
+    /// Only clients whose id % partitions == partition (1 and 0: all).
+    static void collect(pqxx::work& tx, const std::string& cutoff, int partitions = 1,
+                        int partition = 0);
     /// Needs bill_taxed (after the tax phase).
     static void defer_unbillable(pqxx::work& tx);
     /// Needs bill_invoice_ids (after the invoices are inserted).

@@ -25,7 +25,12 @@ const workflow::StepTypeDescriptor& GenerateInvoicesStep::descriptor() const {
          {"max_periods", ValueType::kInteger, false,
           "catch-up limit: periods billed per subscription and run (default 120)", {}},
          {"dry_run", ValueType::kBoolean, false,
-          "compute everything and roll back: outputs say what would be billed", {}}},
+          "compute everything and roll back: outputs say what would be billed", {}},
+         {"partitions", ValueType::kInteger, false,
+          "split the book into this many client partitions (default 1: all clients)", {}},
+         {"partition", ValueType::kInteger, false,
+          "bill only clients whose id % partitions equals this (0..partitions-1, default 0)",
+          {}}},
         {{"invoices", ValueType::kAny, false,
           "collection handle of the new invoices with a balance to collect: give it to "
           "for_each (items: id, number, client_id, currency, total, balance_due, due_date)", {}},
@@ -54,6 +59,8 @@ runtime::StepResult GenerateInvoicesStep::run(const runtime::StepCall& call) {
     o.rounding = in.rounding("rounding");
     o.max_periods = static_cast<int>(in.integer("max_periods", 120, 1, 1000));
     o.dry_run = in.boolean("dry_run", false);
+    o.partitions = static_cast<int>(in.integer("partitions", 1, 1, kMaxPartitions));
+    o.partition = static_cast<int>(in.integer("partition", 0, 0, kMaxPartitions - 1));
     o.idempotency_key = call.idempotency_key;
     o.run_id = call.run_id;
     auto conn = connect_();

@@ -19,7 +19,8 @@ namespace {
 constexpr const char* kLockSql = "SELECT pg_advisory_xact_lock(hashtext('billing.generate_invoices'))";
 
 // Advances every due, priced subscription by one period and records the period billed.
-// $1 = cutoff date. `SET next_due_date = ...` reads the old value; the WHERE re-checks it
+// $1 = cutoff date; $2, $3 = partition count and index (clients whose id % count = index;
+// 1 and 0 for all). `SET next_due_date = ...` reads the old value; the WHERE re-checks it
 // under the row lock, so a row another transaction moved meanwhile is skipped.
 constexpr const char* kTakePeriodsSql = R"SQL(
 WITH due AS (
@@ -28,6 +29,7 @@ WITH due AS (
       LEFT JOIN service_prices sp
              ON sp.service_id = s.service_id AND sp.currency = s.currency AND sp.cycle = s.cycle
      WHERE s.status = 'active' AND s.next_due_date <= $1::date
+       AND s.client_id % $2::bigint = $3::bigint /*catch-up*/
        AND (s.price_override IS NOT NULL OR sp.id IS NOT NULL)
 ), moved AS (
     UPDATE subscriptions s
@@ -63,12 +65,20 @@ CREATE TEMP TABLE bill_usage_records (usage_id bigint NOT NULL, subscription_add
     ON COMMIT DROP;
 )SQL";
 
-// A period billed before (an operator moved next_due_date back) is not billed again.
+// Catch-up rounds after the first: only subscriptions an earlier round moved to a date
+// that is still due can be due again (the rest were not due, or had no price), so the
+// round looks them up by id instead of reading every subscription again.
+constexpr const char* kCatchUpRoundSql =
+    "AND s.id IN (SELECT subscription_id FROM bill_periods WHERE period_end <= $1::date)";
+
+// A period billed before (an operator moved next_due_date back) is not billed again. Looked
+// up per period in the unique index (a subquery per row, so the plan never reads every
+// recurring item ever billed), cost proportional to what is due.
 constexpr const char* kDropBilledSql = R"SQL(
 DELETE FROM bill_periods bp
- USING invoice_items ii
- WHERE ii.kind = 'recurring' AND ii.subscription_id = bp.subscription_id
-   AND ii.period_start = bp.period_start
+ WHERE coalesce((SELECT true FROM invoice_items ii
+                  WHERE ii.kind = 'recurring' AND ii.subscription_id = bp.subscription_id
+                    AND ii.period_start = bp.period_start LIMIT 1), false)
 )SQL";
 
 constexpr const char* kRecurringLinesSql = R"SQL(
@@ -99,8 +109,9 @@ CREATE TEMP TABLE bill_usage ON COMMIT DROP AS
 WITH latest AS (
     SELECT DISTINCT ON (subscription_id) *
       FROM bill_periods
-     WHERE subscription_id IN (SELECT DISTINCT subscription_id FROM usage_records
-                                WHERE invoice_item_id IS NULL)
+     WHERE EXISTS (SELECT 1 FROM usage_records u
+                    WHERE u.subscription_id = bill_periods.subscription_id
+                      AND u.invoice_item_id IS NULL)
      ORDER BY subscription_id, period_start DESC
 )
 SELECT lp.client_id, lp.currency, lp.subscription_id, sa.id AS subscription_addon_id,
@@ -135,12 +146,15 @@ SELECT unnest(usage_ids), subscription_addon_id FROM bill_usage;
 
 // Tax rates per jurisdiction (country, region) of the clients billed, then every line's
 // tax per rate: TaxCalculator::line_tax in SQL.
+// The clients billed are read by id (an array probe of the primary key), not by reading
+// every client.
 constexpr const char* kTaxSql = R"SQL(
+CREATE TEMP TABLE bill_clients ON COMMIT DROP AS
+SELECT c.id, c.country::text AS country, coalesce(c.region, '') AS region, c.tax_exempt
+  FROM clients c WHERE c.id = ANY (ARRAY(SELECT DISTINCT client_id FROM bill_lines));
+ANALYZE bill_clients;
 CREATE TEMP TABLE bill_jurisdictions ON COMMIT DROP AS
-WITH j AS (
-    SELECT DISTINCT c.country::text AS country, coalesce(c.region, '') AS region
-      FROM clients c WHERE c.id IN (SELECT DISTINCT client_id FROM bill_lines)
-)
+WITH j AS (SELECT DISTINCT country, region FROM bill_clients)
 SELECT j.country, j.region,
        r1.id AS r1_id, r1.name AS r1_name, coalesce(r1.rate_ppm, 0) AS p1,
        r2.id AS r2_id, r2.name AS r2_name, coalesce(r2.rate_ppm, 0) AS p2,
@@ -161,7 +175,7 @@ CREATE TEMP TABLE bill_taxed ON COMMIT DROP AS
 SELECT l.*, x.r1_id, x.r2_id, x.t1, x.t2,
        CASE WHEN x.incl THEN l.amount - x.t1 - x.t2 ELSE l.amount END AS net
   FROM bill_lines l
-  JOIN clients c ON c.id = l.client_id
+  JOIN bill_clients c ON c.id = l.client_id
   CROSS JOIN LATERAL (
       SELECT j.r1_id, j.r2_id, j.incl, r.t1,
              CASE WHEN r.p2 = 0 THEN 0
@@ -189,7 +203,7 @@ SELECT l.*, x.r1_id, x.r2_id, x.t1, x.t2,
                         THEN billing_round_idiv(l.amount * p.p2, 1000000 + p.p2, {mode})
                         ELSE billing_round_idiv(l.amount * p.p2, 1000000 + p.p1 + p.p2, {mode})
                    END AS t2_incl) r
-       WHERE j.country = c.country::text AND j.region = coalesce(c.region, '')) x
+       WHERE j.country = c.country AND j.region = c.region) x
 )SQL";
 
 // One invoice per client and currency. .
@@ -230,18 +244,26 @@ WITH ins AS (
       FROM bill_invoices b CROSS JOIN document_counters d
      WHERE d.name = 'invoice'
      ORDER BY b.seq
-    RETURNING id, client_id, currency::text AS currency
+    RETURNING id, client_id, currency::text AS currency, number, status, total, credit_applied,
+              due_date
 )
 SELECT * FROM ins
 )SQL";
 
+// The usage lines' ids are kept as inserted (one per subscribed add-on and run), so the
+// usage records are marked without searching invoice_items.
 constexpr const char* kInsertItemsSql = R"SQL(
-INSERT INTO invoice_items (invoice_id, kind, description, quantity, unit_amount, amount,
-                           taxable, subscription_id, subscription_addon_id, period_start,
-                           period_end, sort_order)
-SELECT m.id, l.kind, l.description, l.quantity, l.unit_amount, l.net, l.taxable,
-       l.subscription_id, l.subscription_addon_id, l.period_start, l.period_end, l.sort_order
-  FROM bill_taxed l JOIN bill_invoice_ids m ON m.client_id = l.client_id AND m.currency = l.currency;
+CREATE TEMP TABLE bill_usage_items ON COMMIT DROP AS
+WITH ins AS (
+    INSERT INTO invoice_items (invoice_id, kind, description, quantity, unit_amount, amount,
+                               taxable, subscription_id, subscription_addon_id, period_start,
+                               period_end, sort_order)
+    SELECT m.id, l.kind, l.description, l.quantity, l.unit_amount, l.net, l.taxable,
+           l.subscription_id, l.subscription_addon_id, l.period_start, l.period_end, l.sort_order
+      FROM bill_taxed l JOIN bill_invoice_ids m ON m.client_id = l.client_id AND m.currency = l.currency
+    RETURNING id, kind, subscription_addon_id
+)
+SELECT id, subscription_addon_id FROM ins WHERE kind = 'usage';
 
 INSERT INTO invoice_items (invoice_id, kind, description, quantity, unit_amount, amount,
                            taxable, tax_rate_id, sort_order)
@@ -260,10 +282,9 @@ SELECT m.id, 'tax', t.name || ' ' || trim(trailing '.' FROM trim(trailing '0' FR
 
 constexpr const char* kMarkUsageSql = R"SQL(
 UPDATE usage_records u
-   SET invoice_item_id = ii.id
+   SET invoice_item_id = ui.id
   FROM bill_usage_records r
-  JOIN invoice_items ii ON ii.subscription_addon_id = r.subscription_addon_id AND ii.kind = 'usage'
-  JOIN bill_invoice_ids i ON i.id = ii.invoice_id
+  JOIN bill_usage_items ui ON ui.subscription_addon_id = r.subscription_addon_id
  WHERE u.id = r.usage_id
 )SQL";
 
@@ -317,6 +338,8 @@ SELECT b.client_id, b.currency, -b.credit, 'applied', m.id, t.id,
  ORDER BY b.client_id, b.currency
 )SQL";
 
+constexpr long long kAnalyzeAfterInvoices = 1000;
+
 // Fills {name} placeholders with SQL literals quoted by the connection (values are
 // dates, integers, an enum's name and the step's idempotency key; never SQL text).
 std::string render(pqxx::work& tx, const std::string& sql,
@@ -354,13 +377,21 @@ nlohmann::json InvoiceGenerator::generate(pqxx::connection& conn,
     if (o.max_periods < 1 || o.max_periods > 1000)
         throw InputError("max_periods must be between 1 and 1000");
     if (o.idempotency_key.empty()) throw InputError("invoice generation needs an idempotency key");
+    if (o.partitions < 1 || o.partitions > kMaxPartitions)
+        throw InputError("partitions must be between 1 and " + std::to_string(kMaxPartitions) +
+                         ", not " + std::to_string(o.partitions));
+    if (o.partition < 0 || o.partition >= o.partitions)
+        throw InputError("partition must be between 0 and partitions - 1 (" +
+                         std::to_string(o.partitions - 1) + "), not " + std::to_string(o.partition));
     const std::string as_of = format_date(o.as_of);
     const std::string cutoff = format_date(o.as_of + std::chrono::days(o.lead_days));
     const std::string mode(to_string(o.rounding));
     const nlohmann::json parameters = {{"as_of", as_of},
                                        {"lead_days", o.lead_days},
                                        {"apply_credit", o.apply_credit},
-                                       {"rounding", mode}};
+                                       {"rounding", mode},
+                                       {"partition", o.partition},
+                                       {"partitions", o.partitions}};
     try {
         pqxx::work tx(conn);
         tx.exec(kLockSql);
@@ -400,21 +431,26 @@ nlohmann::json InvoiceGenerator::generate(pqxx::connection& conn,
         tx.exec(kCreateTempSql);
         long long periods = 0;
         int rounds = 0;
+        std::string catch_up_sql = kTakePeriodsSql;
+        catch_up_sql.replace(catch_up_sql.find("/*catch-up*/"), 12, kCatchUpRoundSql);
         for (; rounds < o.max_periods; ++rounds) {
-            auto r = tx.exec_params(kTakePeriodsSql, cutoff);
+            auto r = tx.exec_params(rounds == 0 ? std::string(kTakePeriodsSql) : catch_up_sql, cutoff,
+                                    o.partitions, o.partition);
             if (r.affected_rows() == 0) break;
             periods += static_cast<long long>(r.affected_rows());
+            if (rounds == 0) tx.exec("ANALYZE bill_periods");
         }
         const long long still_due = tx.exec_params1(
-            "SELECT count(*) FROM subscriptions WHERE status = 'active' AND next_due_date <= $1::date",
-            cutoff)[0].as<long long>();
-        periods -= static_cast<long long>(tx.exec(kDropBilledSql).affected_rows());
+            "SELECT count(*) FROM subscriptions WHERE status = 'active' AND next_due_date <= $1::date "
+            "AND client_id % $2::bigint = $3::bigint",
+            cutoff, o.partitions, o.partition)[0].as<long long>();
         tx.exec("ANALYZE bill_periods");
+        periods -= static_cast<long long>(tx.exec(kDropBilledSql).affected_rows());
         phase("take_periods");
 
         tx.exec(kRecurringLinesSql);
         tx.exec(kAddonLinesSql);
-        AdjustmentBilling::collect(tx, cutoff);  // plan changes' proration lines
+        AdjustmentBilling::collect(tx, cutoff, o.partitions, o.partition);  // plan changes' proration
         if (count_of(tx, "SELECT count(*) FROM (SELECT 1 FROM usage_records WHERE invoice_item_id "
                          "IS NULL LIMIT 1) x") > 0)
             tx.exec(kUsageSql);
@@ -454,7 +490,8 @@ nlohmann::json InvoiceGenerator::generate(pqxx::connection& conn,
             phase("ledger_and_credit");
         } else {
             tx.exec("CREATE TEMP TABLE bill_invoice_ids (id bigint, client_id bigint, "
-                    "currency text) ON COMMIT DROP");
+                    "currency text, number text, status text, total bigint, credit_applied bigint, "
+                    "due_date date) ON COMMIT DROP");
             tx.exec("CREATE TEMP TABLE bill_currency_totals ON COMMIT DROP AS "
                      "SELECT ''::text AS currency, 0::bigint AS invoices, 0::bigint AS subtotal, "
                      "0::bigint AS tax, 0::bigint AS total, 0::bigint AS credit WHERE false");
@@ -489,15 +526,23 @@ nlohmann::json InvoiceGenerator::generate(pqxx::connection& conn,
         }
         const std::string collection = store::RunStore::create_collection_from_query(
             tx, o.run_id,
-            "SELECT jsonb_build_object('id', i.id, 'number', i.number, 'client_id', i.client_id, "
-            "'currency', i.currency, 'total', i.total, 'balance_due', i.total - i.credit_applied "
-            "- i.amount_paid, 'due_date', i.due_date) FROM bill_invoice_ids m "
-            "JOIN invoices i ON i.id = m.id WHERE i.status = 'unpaid' ORDER BY i.id");
+            // As inserted above (nothing has been paid on a new invoice): no read of invoices.
+            "SELECT jsonb_build_object('id', m.id, 'number', m.number, 'client_id', m.client_id, "
+            "'currency', m.currency, 'total', m.total, 'balance_due', m.total - m.credit_applied, "
+            "'due_date', m.due_date) FROM bill_invoice_ids m WHERE m.status = 'unpaid' ORDER BY m.id");
         phase("collection");
         out["invoices"] = {{"$collection", {{"id", collection}}}};
         out["to_collect_count"] = tx.exec_params1(
             "SELECT item_count FROM collections WHERE id = $1::uuid", collection)[0].as<long long>();
         tx.exec_params0("UPDATE billing_runs SET outputs = $2::jsonb WHERE id = $1", run, out.dump());
+        // A run that grew invoices by a tenth or more (autovacuum's analyze threshold) refreshes
+        // its statistics now, counting its own rows: the charges that follow plan against the
+        // table as it is (a first run of a large book would otherwise look like an empty
+        // table to them until autovacuum came by).
+        if (invoice_count >= kAnalyzeAfterInvoices &&
+            invoice_count * 10 >= tx.exec1("SELECT reltuples::bigint FROM pg_class WHERE oid = "
+                                            "'invoices'::regclass")[0].as<long long>())
+            tx.exec("ANALYZE invoices");
         tx.commit();
         phase("commit");
         out["timings_ms"] = timings;  // not stored: a replay reports the first outputs only

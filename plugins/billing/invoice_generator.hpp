@@ -28,6 +28,8 @@
 //      revenue / tax payable for the invoices, client credit / receivable for credit used.
 //   6. stores the invoices left to collect as a collection for a for_each
 //      ({"$collection": {"id"}}), and the outputs in the billing_runs row.
+// With `partitions` > 1, only the clients whose id % partitions == partition are billed
+// (each partition its own execution and key; see InvoiceRunOptions).
 // With `dry_run`, all of it runs and the transaction is rolled back: the outputs say what
 // would have been billed.
 //
@@ -52,7 +54,16 @@ struct InvoiceRunOptions {
     int max_periods = 120;        // catch-up limit per subscription and run
     std::string idempotency_key;  // the step's key: one execution per key
     std::string run_id;           // owner of the collection; empty outside a workflow run
+    // Bill only the clients whose id % partitions == partition (all of a client's
+    // subscriptions fall in one partition, so still one invoice per client and currency).
+    // Partitions are separate billing runs (each its own key and transaction): a large book
+    // is invoiced in smaller transactions, and each part can be charged while the next is
+    // invoiced.
+    int partition = 0;
+    int partitions = 1;
 };
+
+inline constexpr int kMaxPartitions = 4096;
 
 class InvoiceGenerator {
 public:

@@ -7,6 +7,7 @@
 #include "engine/store/database.hpp"
 #include "engine/store/run_store.hpp"
 #include "plugins/billing/billing_period.hpp"
+#include "plugins/billing/invoice_generator.hpp"
 #include "plugins/billing/step_inputs.hpp"
 
 namespace artistsaid::payments {
@@ -22,7 +23,11 @@ const workflow::StepTypeDescriptor& CollectDueStep::descriptor() const {
          {"schedule", ValueType::kArray, false,
           "days relative to the due date, e.g. [0, 3, 7, 14] (the default) or [-2, 0, 5]", {}},
          {"batch_size", ValueType::kInteger, false,
-          "invoices per batch of `batches` for payments.charge_batch (500; 0: no batches)", {}}},
+          "invoices per batch of `batches` for payments.charge_batch (500; 0: no batches)", {}},
+         {"partitions", ValueType::kInteger, false,
+          "client partitions, as billing.generate_invoices's (default 1: all clients)", {}},
+         {"partition", ValueType::kInteger, false,
+          "collect only clients whose id % partitions equals this (default 0)", {}}},
         {{"invoices", ValueType::kAny, false, "collection of {id, collection_day, attempt}", {}},
          {"count", ValueType::kInteger, false, "invoices due for collection today", {}},
          {"on_first_day", ValueType::kInteger, false, "of which on the schedule's first day", {}},
@@ -36,6 +41,11 @@ runtime::StepResult CollectDueStep::run(const runtime::StepCall& call) {
     const std::string as_of = billing::format_date(in.date("as_of"));
     // 0: no batches (the cycle charges one invoice per payments.charge item instead).
     const auto batch_size = in.integer("batch_size", 500, 0, 10'000);
+    const auto partitions = in.integer("partitions", 1, 1, billing::kMaxPartitions);
+    const auto partition = in.integer("partition", 0, 0, billing::kMaxPartitions - 1);
+    if (partition >= partitions)
+        throw InputError("payments.collect_due: partition must be between 0 and partitions - 1 (" +
+                         std::to_string(partitions - 1) + "), not " + std::to_string(partition));
     std::vector<int> schedule{0, 3, 7, 14};
     const auto& raw = in.raw("schedule");
     if (!raw.is_null()) {
@@ -64,6 +74,7 @@ runtime::StepResult CollectDueStep::run(const runtime::StepCall& call) {
             "CROSS JOIN LATERAL (SELECT t.d, t.n FROM unnest('" + days + "'::int[]) WITH ORDINALITY "
             "AS t(d, n) WHERE i.due_date + t.d <= DATE '" + as_of + "' ORDER BY t.d DESC LIMIT 1) s "
             "WHERE i.status = 'unpaid' AND i.total - i.credit_applied - i.amount_paid > 0 "
+            "AND i.client_id % " + std::to_string(partitions) + " = " + std::to_string(partition) + " "
             "AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.invoice_id = i.id AND "
             "(p.status IN ('unknown', 'pending') OR p.collection_day >= i.due_date + s.d)) "
             "ORDER BY i.id";

@@ -148,3 +148,25 @@ TEST_CASE("Billing.PlanChange.ChangeOnTheRenewalDayHasNoProration") {
     p.db.generate("2026-05-01", "gen-may");
     CHECK(p.invoice_total("2026-05-01") == 6000);
 }
+
+TEST_CASE("Billing.PlanChange.ProrationIsBilledByTheClientsOwnPartitionOnly") {
+    Plans p("basic");
+    p.change("pro", "2026-04-11", "change-1");
+    const long long mine = p.client % 2;
+    const auto run = [&](long long partition, const std::string& key) {
+        InvoiceRunOptions o;
+        o.as_of = parse_date("2026-04-15", "as_of");
+        o.partition = static_cast<int>(partition);
+        o.partitions = 2;
+        o.idempotency_key = key;
+        return InvoiceGenerator().generate(p.db.conn, o);
+    };
+    // The other partition does not bill this client's proration (it would be a second
+    // invoice for the client in the same cycle).
+    CHECK(run(1 - mine, "gen-other")["invoice_count"] == 0);
+    CHECK(p.db.scalar("SELECT count(*) FROM subscription_adjustments WHERE invoice_id IS NULL") == 2);
+    CHECK(run(mine, "gen-mine")["invoice_count"] == 1);
+    CHECK(p.invoice_total("2026-04-15") == 2000);
+    CHECK(p.db.scalar("SELECT count(*) FROM subscription_adjustments WHERE invoice_id IS NULL") == 0);
+    CHECK(p.db.ledger_ok());
+}

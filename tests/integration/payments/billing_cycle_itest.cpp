@@ -562,3 +562,63 @@ TEST_CASE("Payments.BillingCycle.BatchChargesChargeOnceAndReconcileLikeTheSingle
     INFO(verify.out, verify.err);
     CHECK(verify.exit_code == 0);
 }
+
+TEST_CASE("Payments.BillingCycle.PartitionedBookIsInvoicedAndChargedOncePerPartition") {
+    CycleFixture f;
+    f.seed({kSucceeds, kSucceeds, kInsufficientFunds, kAnswerLost, kSucceeds, kSucceeds, kSucceeds},
+           "2026-03-01");
+    f.start_worker();
+
+    // Partitions below 1 are refused: the run fails, nothing is invoiced.
+    auto bad = f.run("billing-cycle", {{"as_of", "2026-03-01"}, {"lead_days", 0}, {"partitions", 0}});
+    CHECK(f.run_status(bad) == "failed");
+    CHECK(f.text("SELECT coalesce(error, '') FROM workflow_runs WHERE id = '" + bad + "'")
+              .find("partitions must be between 1 and 4096, not 0") != std::string::npos);
+    CHECK(f.scalar("SELECT count(*) FROM invoices") == 0);
+
+    // Three partitions, two in flight: one child run each (billing-partition.yaml).
+    auto first = f.run("billing-cycle", {{"as_of", "2026-03-01"}, {"lead_days", 0},
+                                         {"charge_batch_size", 2}, {"partitions", 3}});
+    INFO(f.worker->output());
+    REQUIRE(f.run_status(first) == "succeeded");
+    for (const char* step : {"invoices", "collect", "charge", "charge_batches", "summary"})
+        CHECK(f.text("SELECT status FROM step_runs WHERE run_id = '" + first + "' AND step_id = '" +
+                     step + "' AND item_index = -1") == "skipped");
+    const auto parts = f.step_outputs(first, "partitioned");
+    CHECK(parts["count"] == 3);
+    CHECK(parts["succeeded_count"] == 3);
+    long long invoiced = 0;
+    for (const auto& child : parts["results"]) {
+        CHECK(child["status"] == "succeeded");
+        invoiced += child["outputs"]["invoices"]["invoice_count"].get<long long>();
+    }
+    CHECK(invoiced == 7);
+    // Each partition billed and collected only its own clients.
+    CHECK(f.scalar("SELECT count(*) FROM invoices i JOIN billing_runs b ON b.id = i.billing_run_id "
+                   "WHERE i.client_id % 3 <> (b.parameters->>'partition')::int") == 0);
+    CHECK(f.scalar("SELECT count(DISTINCT billing_run_id) FROM invoices") == 3);
+    CHECK(f.sandbox_charges() == 7);
+    CHECK(f.scalar("SELECT count(*) FROM payments WHERE collection_day = '2026-03-01'") == 7);
+    CHECK(f.scalar("SELECT count(*) FROM invoices WHERE status = 'paid'") == 5);
+    CHECK(f.text("SELECT status || ':' || decline_code FROM payments WHERE invoice_id = " +
+                 std::to_string(f.invoice_of("4000000000009995#3"))) == "declined:insufficient_funds");
+    const std::string summary = f.step_outputs(first, "summary_partitioned")["message"];
+    CHECK(summary.find("3 partitions invoiced and charged, 0 failed") != std::string::npos);
+
+    // The lost answer is resolved by lookup, never charged again; re-running the day
+    // (partitioned or not) invoices and charges nothing.
+    auto rec = f.cli({"--json", "payments", "reconcile", "--min-age", "0s"});
+    REQUIRE(rec.exit_code == 0);
+    CHECK(f.scalar("SELECT count(*) FROM invoices WHERE status = 'paid'") == 6);
+    auto second = f.run("billing-cycle", {{"as_of", "2026-03-01"}, {"lead_days", 0},
+                                          {"charge_batch_size", 2}, {"partitions", 3}});
+    CHECK(f.run_status(second) == "succeeded");
+    auto third = f.run("billing-cycle", {{"as_of", "2026-03-01"}, {"lead_days", 0}});
+    CHECK(f.run_status(third) == "succeeded");
+    CHECK(f.scalar("SELECT count(*) FROM invoices") == 7);
+    CHECK(f.sandbox_charges() == 7);
+    CHECK(f.scalar("SELECT count(*) FROM payments") == 7);
+    auto verify = f.cli({"--json", "ledger", "verify"});
+    INFO(verify.out, verify.err);
+    CHECK(verify.exit_code == 0);
+}
