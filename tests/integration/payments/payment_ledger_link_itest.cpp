@@ -48,6 +48,17 @@ long long failures(BatchChargeDatabase& db, const std::string& check) {
     return -1;
 }
 
+// The message of whatever `f` throws ("<nothing thrown>" if it throws nothing).
+template <class F>
+std::string error_of(F&& f) {
+    try {
+        f();
+    } catch (const std::exception& e) {
+        return e.what();
+    }
+    return "<nothing thrown>";
+}
+
 bool verify_ok(BatchChargeDatabase& db) {
     return billing::LedgerVerifier().verify(db.conn)["ok"].get<bool>();
 }
@@ -178,6 +189,17 @@ TEST_CASE("Payments.LedgerLink.SingleRecorderSeesABatchPostingAndPostsNothingAga
         db.scalar("SELECT id FROM payments WHERE status = 'declined' LIMIT 1");
     CHECK_THROWS(db.exec("UPDATE payments SET ledger_transaction_id = (SELECT min(id) FROM "
                          "ledger_transactions) WHERE id = " + std::to_string(declined)));
+    // ... and a link to a ledger transaction that does not exist (UPDATE or INSERT).
+    const long long paid = db.scalar("SELECT id FROM payments WHERE status = 'succeeded' LIMIT 1");
+    CHECK(test::contains(error_of([&] {
+              db.exec("UPDATE payments SET ledger_transaction_id = 987654 WHERE id = " +
+                      std::to_string(paid));
+          }), "ledger transaction 987654 does not exist"));
+    CHECK(test::contains(error_of([&] {
+              db.exec("INSERT INTO payments (invoice_id, gateway, idempotency_key, amount, "
+                      "currency, status, ledger_transaction_id) SELECT id, 'sandbox', 'x', 1, "
+                      "currency, 'succeeded', 987654 FROM invoices LIMIT 1");
+          }), "ledger transaction 987654 does not exist"));
     CHECK(verify_ok(db));
 }
 
