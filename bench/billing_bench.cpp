@@ -106,6 +106,8 @@ nlohmann::json run_billing_bench(const BillingBenchOptions& o) {
                 payments::BatchInvoiceCharger batch_charger(context);
                 payments::BatchChargeTimings my_phases;
                 std::map<std::string, long long> mine;
+                // One connection per thread for its batches (opened again if it broke).
+                std::unique_ptr<pqxx::connection> my_conn;
                 for (std::size_t i = next.fetch_add(step); i < due.size(); i = next.fetch_add(step)) {
                     const auto deadline = std::chrono::system_clock::now() + std::chrono::minutes(1);
                     if (o.charge_batch == 0) {
@@ -127,6 +129,8 @@ nlohmann::json run_billing_bench(const BillingBenchOptions& o) {
                     bo.deadline = deadline;
                     bo.timings = &my_phases;
                     try {
+                        if (!my_conn || !my_conn->is_open()) my_conn = context.connect();
+                        bo.connection = my_conn.get();
                         for (const auto& out : batch_charger.charge(items, bo))
                             ++mine[out.value("status", "?")];
                     } catch (const std::exception&) {

@@ -94,7 +94,12 @@ std::vector<nlohmann::json> BatchInvoiceCharger::charge_checked(
             options.timings->*slot += std::chrono::duration<double, std::milli>(now - phase_start).count();
         phase_start = now;
     };
-    auto conn = context_.connect();
+    std::unique_ptr<pqxx::connection> own;
+    pqxx::connection* conn = options.connection;
+    if (conn == nullptr) {
+        own = context_.connect();
+        conn = own.get();
+    }
 
     nlohmann::json all = nlohmann::json::array();
     for (std::size_t i = 0; i < items.size(); ++i)
