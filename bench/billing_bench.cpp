@@ -178,6 +178,8 @@ nlohmann::json run_billing_bench(const BillingBenchOptions& o) {
                 payments::BatchInvoiceCharger batch_charger(context);
                 payments::BatchChargeTimings my_phases;
                 std::map<std::string, long long> mine;
+                // One connection per thread for its batches (opened again if it broke).
+                std::unique_ptr<pqxx::connection> my_conn;
                 long long my_charges = 0;
                 for (auto batch = feed.pop(); batch; batch = feed.pop()) {
                     {
@@ -204,6 +206,8 @@ nlohmann::json run_billing_bench(const BillingBenchOptions& o) {
                     bo.deadline = deadline;
                     bo.timings = &my_phases;
                     try {
+                        if (!my_conn || !my_conn->is_open()) my_conn = context.connect();
+                        bo.connection = my_conn.get();
                         for (const auto& out : batch_charger.charge(items, bo))
                             ++mine[out.value("status", "?")];
                     } catch (const std::exception&) {

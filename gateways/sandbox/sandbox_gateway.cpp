@@ -117,7 +117,10 @@ std::string metadata_text(const Metadata& metadata) {
 
 }  // namespace
 
-SandboxGateway::SandboxGateway(std::string database_url) : database_url_(std::move(database_url)) {}
+SandboxGateway::SandboxGateway(std::string database_url)
+    : database_url_(std::move(database_url)),
+      batch_connections_(std::make_unique<store::ConnectionPool>(database_url_, 16,
+                                                                 std::chrono::seconds(30))) {}
 
 namespace {
 
@@ -418,7 +421,7 @@ std::vector<GatewayResult> SandboxGateway::charge_batch(const std::vector<Charge
     };
     auto deadline = requests.front().deadline;
     for (const auto& r : requests) deadline = std::min(deadline, r.deadline);
-    auto conn = store::connect(database_url_, connect_budget(deadline), std::chrono::seconds(30));
+    auto conn = batch_connections_->acquire(connect_budget(deadline));
     try {
         // Saved sbx_pm_ references, resolved in one query.
         nlohmann::json saved_refs = nlohmann::json::array();

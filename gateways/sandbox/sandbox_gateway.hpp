@@ -2,8 +2,10 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <string>
 
+#include "engine/store/connection_pool.hpp"
 #include "gateways/payment_gateway.hpp"
 
 namespace artistsaid::gateways {
@@ -36,8 +38,9 @@ namespace artistsaid::gateways {
 /// failed (not retryable); "acct_sandbox_timeout" is performed with its answer lost (unknown);
 /// anything else succeeds (payouts: pending until looked up).
 ///
-/// Thread-safety: every call opens its own connection; concurrent calls with one key are
-/// serialised by the table's unique constraint.
+/// Thread-safety: every call uses its own connection (charge_batch reuses idle ones of a
+/// small pool); concurrent calls with one key are serialised by the table's unique
+/// constraint.
 ///
 /// Guarantee: one row per (kind, idempotency key); a repeated key returns the first row's
 /// outcome (a key reused with other parameters is refused as failed, not retryable).
@@ -60,6 +63,9 @@ public:
 
 private:
     std::string database_url_;
+    /// charge_batch's connections, kept for the next batch (a batch is one short transaction;
+    /// a new backend per batch cost more than the batch's statements at 100k charges).
+    std::unique_ptr<store::ConnectionPool> batch_connections_;
 };
 
 }  // namespace artistsaid::gateways

@@ -196,6 +196,72 @@ constexpr Check kChecks[] = {
      "  FROM invoices i JOIN (SELECT invoice_id, sum(total) AS credited FROM credit_notes "
      "                         WHERE status <> 'void' GROUP BY 1) n ON n.invoice_id = i.id "
      " WHERE n.credited > i.total ORDER BY 1"},
+    {"payments_linked",
+     "every succeeded payment is linked to one posting (payment.succeeded); no other payment is",
+     "SELECT 'payment ' || p.id || ' (' || p.status || '): ' || "
+     "       CASE WHEN p.ledger_transaction_id IS NULL THEN 'not posted' "
+     "            WHEN p.status <> 'succeeded' THEN 'posted by transaction ' || "
+     "                 p.ledger_transaction_id || ' but not succeeded' "
+     "            ELSE 'linked to transaction ' || p.ledger_transaction_id || ' (' || t.kind || "
+     "                 ')' END "
+     "  FROM payments p LEFT JOIN ledger_transactions t ON t.id = p.ledger_transaction_id "
+     " WHERE (p.status = 'succeeded') <> (p.ledger_transaction_id IS NOT NULL) "
+     "    OR t.kind <> 'payment.succeeded' ORDER BY p.id"},
+    {"payment_postings_match",
+     "each payment posting's entries equal the sums of its linked payments per currency: "
+     "gateway_clearing = amounts, receivable = -(amounts - overpaid), client_credit = "
+     "-overpaid (its overpayment credits); a 'payment:<id>' posting posts that payment alone; "
+     "no posting without payments",
+     "WITH posting AS (SELECT id, reference FROM ledger_transactions "
+     "                  WHERE kind = 'payment.succeeded'), "
+     "     led AS (SELECT e.transaction_id AS txn, e.currency, "
+     "                    coalesce(sum(e.amount) FILTER (WHERE a.code = 'gateway_clearing'), 0) "
+     "                      AS clearing, "
+     "                    coalesce(sum(e.amount) FILTER (WHERE a.code = 'receivable'), 0) "
+     "                      AS receivable, "
+     "                    coalesce(sum(e.amount) FILTER (WHERE a.code = 'client_credit'), 0) "
+     "                      AS credit, "
+     "                    count(*) FILTER (WHERE a.code NOT IN ('gateway_clearing', "
+     "                      'receivable', 'client_credit')) AS other "
+     "               FROM ledger_entries e JOIN ledger_accounts a ON a.id = e.account_id "
+     "              WHERE e.transaction_id IN (SELECT id FROM posting) GROUP BY 1, 2), "
+     "     pay AS (SELECT ledger_transaction_id AS txn, currency, count(*) AS n, "
+     "                    sum(amount) AS amount, min(id) AS first, max(id) AS last "
+     "               FROM payments WHERE ledger_transaction_id IS NOT NULL GROUP BY 1, 2), "
+     "     over AS (SELECT ledger_transaction_id AS txn, currency, sum(amount) AS amount "
+     "                FROM credits WHERE kind = 'overpayment' "
+     "                 AND ledger_transaction_id IN (SELECT id FROM posting) GROUP BY 1, 2), "
+     "     k AS (SELECT txn, currency FROM led UNION SELECT txn, currency FROM pay "
+     "           UNION SELECT txn, currency FROM over) "
+     "SELECT 'payment posting ' || t.id || ' (' || coalesce(t.reference, '') || ') ' || "
+     "       k.currency || ': ' || coalesce(pay.n, 0) || ' payments of ' || "
+     "       coalesce(pay.amount, 0) || ', overpaid ' || coalesce(over.amount, 0) || "
+     "       '; gateway_clearing ' || coalesce(led.clearing, 0) || ', receivable ' || "
+     "       coalesce(led.receivable, 0) || ', client_credit ' || coalesce(led.credit, 0) || "
+     "       ', other entries ' || coalesce(led.other, 0) "
+     "  FROM posting t JOIN k ON k.txn = t.id "
+     "  LEFT JOIN led ON led.txn = k.txn AND led.currency = k.currency "
+     "  LEFT JOIN pay ON pay.txn = k.txn AND pay.currency = k.currency "
+     "  LEFT JOIN over ON over.txn = k.txn AND over.currency = k.currency "
+     " WHERE coalesce(pay.n, 0) = 0 "
+     "    OR coalesce(led.clearing, 0) <> pay.amount "
+     "    OR coalesce(led.receivable, 0) <> -(pay.amount - coalesce(over.amount, 0)) "
+     "    OR coalesce(led.credit, 0) <> -coalesce(over.amount, 0) "
+     "    OR coalesce(led.other, 0) <> 0 "
+     "    OR (t.reference ~ '^payment:[0-9]+$' AND (pay.first <> pay.last "
+     "        OR pay.first <> substr(t.reference, 9)::bigint)) "
+     " ORDER BY t.id, k.currency"},
+    {"overpayments_in_their_posting",
+     "every payment's overpayment credit is posted by the payment's own posting, in its "
+     "currency",
+     "SELECT 'overpayment credit ' || c.id || ' of payment ' || p.id || ': transaction ' || "
+     "       coalesce(c.ledger_transaction_id::text, 'none') || ' ' || c.currency || "
+     "       ', the payment''s posting ' || coalesce(p.ledger_transaction_id::text, 'none') || "
+     "       ' ' || p.currency "
+     "  FROM credits c JOIN payments p ON c.idempotency_key = p.idempotency_key || "
+     "       ':overpayment' "
+     " WHERE c.kind = 'overpayment' AND (c.ledger_transaction_id IS DISTINCT FROM "
+     "       p.ledger_transaction_id OR c.currency <> p.currency) ORDER BY c.id"},
 };
 
 }  // namespace

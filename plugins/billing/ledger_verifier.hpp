@@ -23,6 +23,13 @@
 //   credit_balances_match    client_credit_balances == the sum of the client's credits rows
 //   credit_notes_voided      every void credit note: one credit_note.voided reversing its
 //                            revenue and tax (and its credit, for one to the client's balance)
+//   payments_linked          every succeeded payment is linked to one payment.succeeded
+//                            posting (payments.ledger_transaction_id); no other payment is
+//   payment_postings_match   each payment posting's entries equal its linked payments per
+//                            currency: gateway_clearing = Σ amount, receivable = -Σ (amount -
+//                            overpaid), client_credit = -Σ overpaid (its overpayment credits);
+//                            a 'payment:<id>' posting posts that payment alone; none is empty
+//   overpayments_in_their_posting every overpayment credit is posted by its payment's posting
 //
 // Thread-safety: stateless. Reads in one REPEATABLE READ snapshot.
 #pragma once

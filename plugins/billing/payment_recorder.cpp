@@ -5,6 +5,37 @@
 #include "engine/core/error.hpp"
 
 namespace artistsaid::billing {
+namespace {
+
+// The ledger transaction 'payment:<id>' of one payment, its entries, its overpayment credit,
+// and the payment's link to the posting (payments.ledger_transaction_id, migration 0020), in
+// the caller's transaction. The link is only set on a payment not posted yet: a second
+// posting fails the transaction instead of counting the payment twice.
+void post_payment(pqxx::transaction_base& tx, std::int64_t payment_id, std::int64_t invoice_id,
+                  std::int64_t client, std::int64_t amount, std::int64_t overpaid,
+                  const std::string& currency, const std::string& key) {
+    const auto txn = tx.exec_params1(
+        "INSERT INTO ledger_transactions (kind, reference, idempotency_key, description) "
+        "VALUES ('payment.succeeded', 'payment:' || $1::bigint, $2 || ':ledger', "
+        "'payment of invoice ' || $3::bigint) RETURNING id", payment_id, key, invoice_id)[0].as<std::int64_t>();
+    tx.exec_params0(
+        "INSERT INTO ledger_entries (transaction_id, account_id, amount, currency) "
+        "SELECT $1, a.id, e.amount, $4 FROM (VALUES (1, 'gateway_clearing', $2::bigint), "
+        "  (2, 'receivable', -($2::bigint - $3::bigint)), (3, 'client_credit', -$3::bigint)) "
+        "  AS e(ord, account, amount) JOIN ledger_accounts a ON a.code = e.account "
+        " WHERE e.amount <> 0 ORDER BY e.ord", txn, amount, overpaid, currency);
+    if (overpaid > 0)
+        tx.exec_params0("INSERT INTO credits (client_id, currency, amount, kind, invoice_id, "
+                        "ledger_transaction_id, idempotency_key, description) "
+                        "VALUES ($1, $2, $3, 'overpayment', $4, $5, $6 || ':overpayment', "
+                        "'overpayment of invoice ' || $4::bigint)",
+                        client, currency, overpaid, invoice_id, txn, key);
+    if (tx.exec_params("UPDATE payments SET ledger_transaction_id = $2 WHERE id = $1 AND "
+                       "ledger_transaction_id IS NULL RETURNING id", payment_id, txn).empty())
+        throw WorkError("payment " + std::to_string(payment_id) + " is posted already");
+}
+
+}  // namespace
 
 RecordedPayment PaymentRecorder::record_succeeded(pqxx::work& tx, std::int64_t invoice_id,
                                                   std::int64_t amount, const std::string& currency,
@@ -48,22 +79,7 @@ RecordedPayment PaymentRecorder::record_succeeded(pqxx::work& tx, std::int64_t i
                     "status = CASE WHEN $3 THEN 'paid' ELSE status END, "
                     "paid_at = CASE WHEN $3 AND paid_at IS NULL THEN now() ELSE paid_at END "
                     "WHERE id = $1", invoice_id, amount, out.invoice_paid);
-    const auto txn = tx.exec_params1(
-        "INSERT INTO ledger_transactions (kind, reference, idempotency_key, description) "
-        "VALUES ('payment.succeeded', 'payment:' || $1::bigint, $2 || ':ledger', "
-        "'payment of invoice ' || $3::bigint) RETURNING id", out.payment_id, key, invoice_id)[0].as<std::int64_t>();
-    tx.exec_params0(
-        "INSERT INTO ledger_entries (transaction_id, account_id, amount, currency) "
-        "SELECT $1, a.id, e.amount, $4 FROM (VALUES (1, 'gateway_clearing', $2::bigint), "
-        "  (2, 'receivable', -($2::bigint - $3::bigint)), (3, 'client_credit', -$3::bigint)) "
-        "  AS e(ord, account, amount) JOIN ledger_accounts a ON a.code = e.account "
-        " WHERE e.amount <> 0 ORDER BY e.ord", txn, amount, out.overpaid, currency);
-    if (out.overpaid > 0)
-        tx.exec_params0("INSERT INTO credits (client_id, currency, amount, kind, invoice_id, "
-                        "ledger_transaction_id, idempotency_key, description) "
-                        "VALUES ($1, $2, $3, 'overpayment', $4, $5, $6 || ':overpayment', "
-                        "'overpayment of invoice ' || $4::bigint)",
-                        client, currency, out.overpaid, invoice_id, txn, key);
+    post_payment(tx, out.payment_id, invoice_id, client, amount, out.overpaid, currency, key);
     return out;
 }
 
@@ -82,8 +98,10 @@ RecordedPayment PaymentRecorder::record_resolved(pqxx::transaction_base& tx,
     const std::string key = pay[0][4].as<std::string>();
     auto inv = tx.exec_params("SELECT client_id, status, total, credit_applied, amount_paid "
                               "FROM invoices WHERE id = $1 FOR UPDATE", invoice_id);
-    if (!tx.exec_params("SELECT 1 FROM ledger_transactions WHERE reference = 'payment:' || $1::bigint",
-                        payment_id).empty()) {
+    // Posted already (by this path or a batch)? Read after the invoice's lock: a concurrent
+    // posting of the payment has committed by now.
+    if (tx.exec_params1("SELECT ledger_transaction_id IS NOT NULL FROM payments WHERE id = $1",
+                        payment_id)[0].as<bool>()) {
         out.duplicate = true;
         out.invoice_paid = inv[0][1].as<std::string>() == "paid";
         return out;
@@ -104,22 +122,7 @@ RecordedPayment PaymentRecorder::record_resolved(pqxx::transaction_base& tx,
                     "status = CASE WHEN $3 THEN 'paid' ELSE status END, "
                     "paid_at = CASE WHEN $3 AND paid_at IS NULL THEN now() ELSE paid_at END "
                     "WHERE id = $1", invoice_id, amount, out.invoice_paid);
-    const auto txn = tx.exec_params1(
-        "INSERT INTO ledger_transactions (kind, reference, idempotency_key, description) "
-        "VALUES ('payment.succeeded', 'payment:' || $1::bigint, $2 || ':ledger', "
-        "'payment of invoice ' || $3::bigint) RETURNING id", payment_id, key, invoice_id)[0].as<std::int64_t>();
-    tx.exec_params0(
-        "INSERT INTO ledger_entries (transaction_id, account_id, amount, currency) "
-        "SELECT $1, a.id, e.amount, $4 FROM (VALUES (1, 'gateway_clearing', $2::bigint), "
-        "  (2, 'receivable', -($2::bigint - $3::bigint)), (3, 'client_credit', -$3::bigint)) "
-        "  AS e(ord, account, amount) JOIN ledger_accounts a ON a.code = e.account "
-        " WHERE e.amount <> 0 ORDER BY e.ord", txn, amount, out.overpaid, currency);
-    if (out.overpaid > 0)
-        tx.exec_params0("INSERT INTO credits (client_id, currency, amount, kind, invoice_id, "
-                        "ledger_transaction_id, idempotency_key, description) "
-                        "VALUES ($1, $2, $3, 'overpayment', $4, $5, $6 || ':overpayment', "
-                        "'overpayment of invoice ' || $4::bigint)",
-                        client, currency, out.overpaid, invoice_id, txn, key);
+    post_payment(tx, payment_id, invoice_id, client, amount, out.overpaid, currency, key);
     return out;
 }
 

@@ -4,6 +4,9 @@
 // client credit, and one balanced ledger transaction 'payment.succeeded' referenced
 // 'payment:<id>':
 //   gateway_clearing +amount / receivable -(amount - overpaid) / client_credit -overpaid
+// linked from the payment (payments.ledger_transaction_id, migration 0020): the link, not the
+// reference, says whether a payment is posted (the batch path posts many payments in one
+// ledger transaction per currency, BatchPaymentRecorder).
 // payments.idempotency_key is UNIQUE: recording the same key twice returns the first
 // payment and changes nothing (a payment is never counted twice).
 //
@@ -38,7 +41,8 @@ public:
     /// answer or by the PaymentReconciler): the invoice's amount_paid and status, the
     /// overpayment as credit and the ledger transaction, exactly as record_succeeded() does.
     /// Call it in the transaction that changed the row's status. Posting twice is impossible:
-    /// a second call finds the ledger transaction of the payment and returns duplicate.
+    /// a second call finds the payment linked to its posting (whichever path posted it) and
+    /// returns duplicate.
     /// InputError for an unknown payment or one that is not succeeded.
     static RecordedPayment record_resolved(pqxx::transaction_base& tx, std::int64_t payment_id);
 };

@@ -9,6 +9,7 @@
 #include "engine/core/error.hpp"
 #include "engine/core/logging.hpp"
 #include "engine/store/database.hpp"
+#include "engine/store/pg_array_literal.hpp"
 #include "plugins/billing/batch_payment_recorder.hpp"
 #include "plugins/payments/charge_outputs.hpp"
 #include "plugins/payments/invoice_charger.hpp"
@@ -93,7 +94,12 @@ std::vector<nlohmann::json> BatchInvoiceCharger::charge_checked(
             options.timings->*slot += std::chrono::duration<double, std::milli>(now - phase_start).count();
         phase_start = now;
     };
-    auto conn = context_.connect();
+    std::unique_ptr<pqxx::connection> own;
+    pqxx::connection* conn = options.connection;
+    if (conn == nullptr) {
+        own = context_.connect();
+        conn = own.get();
+    }
 
     nlohmann::json all = nlohmann::json::array();
     for (std::size_t i = 0; i < items.size(); ++i)
@@ -215,24 +221,27 @@ std::vector<nlohmann::json> BatchInvoiceCharger::charge_checked(
     // 2. Write-ahead: one statement, in invoice order (concurrent batches queue on the same
     // unique keys in the same order: no deadlock). The amount is what is due at insert time.
     if (!planned.empty()) {
-        nlohmann::json rows = nlohmann::json::array();
-        for (const auto& p : planned)
-            rows.push_back({{"invoice_id", items[p.index].invoice_id}, {"method_id", p.method_id},
-                            {"gateway", std::string(p.gateway->name())},
-                            {"key", items[p.index].idempotency_key},
-                            {"day", items[p.index].collection_day}});
+        store::PgArrayLiteral invoice_ids, method_ids, gateway_names, keys, days;
+        for (const auto& p : planned) {
+            invoice_ids.add(static_cast<long long>(items[p.index].invoice_id));
+            method_ids.add(static_cast<long long>(p.method_id));
+            gateway_names.add(p.gateway->name());
+            keys.add(items[p.index].idempotency_key);
+            days.add_or_null(items[p.index].collection_day);
+        }
         std::map<std::string, std::pair<std::int64_t, std::int64_t>> inserted;
         pqxx::work tx(*conn);
         for (const auto& r : tx.exec_params(
                  "INSERT INTO payments (invoice_id, payment_method_id, gateway, idempotency_key, "
                  "amount, currency, status, collection_day) SELECT x.invoice_id, x.method_id, "
                  "x.gateway, x.key, i.total - i.credit_applied - i.amount_paid, i.currency, "
-                 "'unknown', NULLIF(x.day, '')::date FROM jsonb_to_recordset($1::jsonb) AS "
-                 "x(invoice_id bigint, method_id bigint, gateway text, key text, day text) "
+                 "'unknown', x.day FROM unnest($1::bigint[], $2::bigint[], $3::text[], "
+                 "$4::text[], $5::date[]) AS x(invoice_id, method_id, gateway, key, day) "
                  "JOIN invoices i ON i.id = x.invoice_id WHERE i.status = 'unpaid' AND "
                  "i.total - i.credit_applied - i.amount_paid > 0 ORDER BY x.invoice_id "
                  "ON CONFLICT DO NOTHING RETURNING idempotency_key, id, amount",
-                 rows.dump()))
+                 invoice_ids.release(), method_ids.release(), gateway_names.release(),
+                 keys.release(), days.release()))
             inserted[r[0].as<std::string>()] = {r[1].as<std::int64_t>(), r[2].as<std::int64_t>()};
         tx.commit();
         std::vector<Planned> written;
@@ -294,31 +303,23 @@ std::vector<nlohmann::json> BatchInvoiceCharger::charge_checked(
 
     // 4. Every outcome in one transaction; only rows still unknown are ours to settle.
     if (!planned.empty()) {
-        nlohmann::json outcomes = nlohmann::json::array();
+        std::vector<billing::PaymentOutcome> outcomes;
         nlohmann::json keys = nlohmann::json::array();
         for (std::size_t k = 0; k < planned.size(); ++k) {
             const auto& res = results[k];
-            std::string error = res.error;
-            if (res.status == gateways::OperationStatus::kRequiresAction && error.empty())
-                error = "requires_action: the customer must authenticate (off-session charge)";
-            outcomes.push_back({{"payment_id", planned[k].payment_id}, {"status", payment_status(res.status)},
-                                {"reference", res.provider_id}, {"decline_code", res.decline_code},
-                                {"error", error}});
+            billing::PaymentOutcome o;
+            o.payment_id = planned[k].payment_id;
+            o.status = payment_status(res.status);
+            o.reference = res.provider_id;
+            o.decline_code = res.decline_code;
+            o.error = res.error;
+            if (res.status == gateways::OperationStatus::kRequiresAction && o.error.empty())
+                o.error = "requires_action: the customer must authenticate (off-session charge)";
+            outcomes.push_back(std::move(o));
             keys.push_back(items[planned[k].index].idempotency_key);
         }
         pqxx::work tx(*conn);
-        std::vector<std::int64_t> succeeded;
-        for (const auto& r : tx.exec_params(
-                 "UPDATE payments p SET status = x.status, gateway_reference = "
-                 "coalesce(NULLIF(x.reference, ''), p.gateway_reference), decline_code = "
-                 "NULLIF(x.decline_code, ''), error = NULLIF(x.error, ''), updated_at = now(), "
-                 "resolved_at = CASE WHEN x.status IN ('succeeded', 'declined', 'failed') THEN "
-                 "now() END FROM jsonb_to_recordset($1::jsonb) AS x(payment_id bigint, "
-                 "status text, reference text, decline_code text, error text) "
-                 "WHERE p.id = x.payment_id AND p.status = 'unknown' RETURNING p.id, p.status",
-                 outcomes.dump()))
-            if (r[1].as<std::string>() == "succeeded") succeeded.push_back(r[0].as<std::int64_t>());
-        billing::BatchPaymentRecorder::record_resolved(tx, succeeded);
+        billing::BatchPaymentRecorder::record_outcomes(tx, outcomes);
         auto recorded = outputs_by_key(tx, keys);
         tx.commit();
         for (const auto& p : planned) {

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <pqxx/connection>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,10 @@ struct BatchChargeOptions {
     int gateway_parallel = 8;
     /// When set, each phase's wall time is added to it (the caller owns it; one per thread).
     BatchChargeTimings* timings = nullptr;
+    /// When set, the batch's transactions run on this open connection (the caller's, with no
+    /// transaction open on it) instead of a new one from PaymentsContext::connect: a caller
+    /// charging batch after batch keeps one backend.
+    pqxx::connection* connection = nullptr;
 };
 
 /// Charges a batch (up to kMaxBatch invoices, no invoice twice) in four steps:

@@ -150,6 +150,16 @@ TEST_CASE("Payments.Batch.WorkerKilledBetweenTheGatewayAndTheOutcomeCommitCharge
           5);
     CHECK(db.scalar("SELECT count(*) FROM payments p JOIN invoices i ON i.id = p.invoice_id "
                     "WHERE p.status = 'succeeded' AND i.amount_paid <> p.amount") == 0);
+    // Each succeeded payment linked to one posting, and the postings move exactly the money
+    // that was charged, per currency: nothing posted twice.
+    CHECK(db.scalar("SELECT count(*) FROM payments WHERE (status = 'succeeded') <> "
+                    "(ledger_transaction_id IS NOT NULL)") == 0);
+    CHECK(db.scalar("SELECT count(*) FROM (SELECT p.currency, sum(p.amount) AS paid FROM "
+                    "payments p WHERE p.status = 'succeeded' GROUP BY 1) s WHERE s.paid <> "
+                    "(SELECT sum(e.amount) FROM ledger_entries e JOIN ledger_accounts a ON "
+                    "a.id = e.account_id AND a.code = 'gateway_clearing' JOIN "
+                    "ledger_transactions t ON t.id = e.transaction_id AND t.kind = "
+                    "'payment.succeeded' WHERE e.currency = s.currency)") == 0);
     auto verify = test::run_cli({"ledger", "verify"}, opts);
     INFO(verify.out, verify.err);
     CHECK(verify.exit_code == 0);

@@ -309,7 +309,11 @@ TEST_CASE("Payments.Batch.RecorderPostsOverpaymentsAsTheSingleRecorderDoes") {
     pqxx::work tx(batch.conn);
     CHECK(billing::BatchPaymentRecorder::record_resolved(tx, ids) == 0);
     tx.commit();
-    CHECK(batch.scalar("SELECT count(*) FROM ledger_transactions WHERE kind = 'payment.succeeded'") == 3);
+    // One posting per currency (USD, JPY), every payment linked to its own currency's.
+    CHECK(batch.scalar("SELECT count(*) FROM ledger_transactions WHERE kind = 'payment.succeeded'") == 2);
+    CHECK(batch.scalar("SELECT count(*) FROM payments p JOIN ledger_transactions t ON t.id = "
+                       "p.ledger_transaction_id WHERE t.kind = 'payment.succeeded'") == 3);
+    CHECK(single.scalar("SELECT count(*) FROM ledger_transactions WHERE kind = 'payment.succeeded'") == 3);
 }
 
 }  // namespace artistsaid
