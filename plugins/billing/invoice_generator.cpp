@@ -397,7 +397,7 @@ nlohmann::json InvoiceGenerator::generate(pqxx::connection& conn,
         tx.exec(kLockSql);
         // Room for the hash joins and sorts of a million rows (per plan node, this
         // transaction only).
-        tx.exec("SET LOCAL work_mem = '64MB'");
+        tx.exec("SET LOCAL work_mem = '32MB'");
         auto claimed = tx.exec_params(
             "INSERT INTO billing_runs (kind, idempotency_key, as_of, parameters) "
             "VALUES ('generate_invoices', $1, $2::date, $3::jsonb) "
