@@ -13,38 +13,15 @@
 #include <string>
 #include <thread>
 
-#include "engine/store/migrator.hpp"
-#include "tests/support/temp_database.hpp"
-#include "tests/support/test_env.hpp"
+#include "tests/integration/store/migrated_database.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
 
-struct MigratedDatabase {
-    MigratedDatabase() : conn(migrate(db)) {}
-
-    static std::string migrate(const artistsaid::test::TempDatabase& db) {
-        artistsaid::store::Migrator(
-            db.url(), std::filesystem::path(artistsaid::test::source_dir()) / "migrations")
-            .up();
-        return db.url();
-    }
-
-    artistsaid::test::TempDatabase db;
-    pqxx::connection conn;
-};
-
-void exec_tx(pqxx::connection& conn, const std::string& sql) {
-    pqxx::work w(conn);
-    w.exec(sql);
-    w.commit();
-}
-
-long long query_int(pqxx::connection& conn, const std::string& sql) {
-    pqxx::read_transaction r(conn);
-    return r.exec1(sql)[0].as<long long>();
-}
+using artistsaid::test::exec_tx;
+using artistsaid::test::MigratedDatabase;
+using artistsaid::test::query_int;
 
 // Runs `sql` in its own transaction expecting a foreign key violation (23503); returns the
 // error's message and detail ("" and a test failure if the statement was accepted).

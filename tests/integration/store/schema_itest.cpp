@@ -9,38 +9,13 @@
 #include <string>
 #include <vector>
 
-#include "engine/store/migrator.hpp"
-#include "tests/support/temp_database.hpp"
-#include "tests/support/test_env.hpp"
+#include "tests/integration/store/migrated_database.hpp"
 
 namespace {
 
-// A throw-away database with every migration applied, and one connection to it.
-struct MigratedDatabase {
-    MigratedDatabase() : conn(migrate(db)) {}
-
-    static std::string migrate(const artistsaid::test::TempDatabase& db) {
-        artistsaid::store::Migrator(
-            db.url(), std::filesystem::path(artistsaid::test::source_dir()) / "migrations")
-            .up();
-        return db.url();
-    }
-
-    artistsaid::test::TempDatabase db;
-    pqxx::connection conn;
-};
-
-// Runs `sql` in a transaction of its own and commits it.
-void exec_tx(pqxx::connection& conn, const std::string& sql) {
-    pqxx::work w(conn);
-    w.exec(sql);
-    w.commit();
-}
-
-long long query_int(pqxx::connection& conn, const std::string& sql) {
-    pqxx::read_transaction r(conn);
-    return r.exec1(sql)[0].as<long long>();
-}
+using artistsaid::test::exec_tx;
+using artistsaid::test::MigratedDatabase;
+using artistsaid::test::query_int;
 
 // A client (with its user), a service and an active monthly subscription, all in `currency`.
 struct Sample {
