@@ -2,8 +2,8 @@
 
 namespace artistsaid::billing {
 
-void AdjustmentBilling::collect(pqxx::work& tx, const std::string& cutoff, int partitions,
-                                int partition) {
+long long AdjustmentBilling::collect(pqxx::work& tx, const std::string& cutoff, int partitions,
+                                     int partition) {
     tx.exec_params0(
         "CREATE TEMP TABLE bill_adjustments ON COMMIT DROP AS "
         "SELECT id, client_id, currency::text AS currency, subscription_id, amount, taxable, "
@@ -11,10 +11,12 @@ void AdjustmentBilling::collect(pqxx::work& tx, const std::string& cutoff, int p
         "  FROM subscription_adjustments WHERE invoice_id IS NULL AND effective_date <= $1::date "
         "   AND client_id % $2::bigint = $3::bigint",
         cutoff, partitions, partition);
-    tx.exec0(
-        "INSERT INTO bill_lines SELECT client_id, currency, 'proration', description, 1, amount, "
-        "amount, taxable, subscription_id, NULL, period_start, period_end, 3 "
-        "FROM bill_adjustments ORDER BY id");
+    return static_cast<long long>(
+        tx.exec0(
+              "INSERT INTO bill_lines SELECT client_id, currency, 'proration', description, 1, "
+              "amount, amount, taxable, subscription_id, NULL, period_start, period_end, 3 "
+              "FROM bill_adjustments ORDER BY id")
+            .affected_rows());
 }
 
 void AdjustmentBilling::defer_unbillable(pqxx::work& tx) {

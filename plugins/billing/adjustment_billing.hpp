@@ -21,11 +21,12 @@ namespace artistsaid::billing {
 
 class AdjustmentBilling {
 public:
-    /// Needs the generator's temp table bill_lines; creates bill_adjustments.
-    /// Only clients whose id % partitions == partition (1 and 0: all).
-    static void collect(pqxx::work& tx, const std::string& cutoff, int partitions = 1,
+    /// Needs the generator's temp table bill_lines; creates bill_adjustments. Returns the
+    /// number of proration lines added. Only clients whose id % partitions == partition
+    /// (1 and 0: all).
+    static long long collect(pqxx::work& tx, const std::string& cutoff, int partitions = 1,
                         int partition = 0);
-    /// Needs bill_taxed (after the tax phase).
+    /// Needs bill_taxed (after the tax phase). Only needed when collect() added lines.
     static void defer_unbillable(pqxx::work& tx);
     /// Needs bill_invoice_ids (after the invoices are inserted).
     static void mark_billed(pqxx::work& tx);

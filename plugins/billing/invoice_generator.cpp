@@ -223,7 +223,13 @@ WITH g AS (
            count(*) FILTER (WHERE kind = 'recurring') AS recurring_lines,
            min(subscription_id) AS min_sub, max(subscription_id) AS max_sub,
            min(period_start) FILTER (WHERE kind = 'recurring') AS p_start,
-           min(period_end) FILTER (WHERE kind = 'recurring') AS p_end
+           min(period_end) FILTER (WHERE kind = 'recurring') AS p_end,
+           -- The invoice's tax per rate, for its tax lines: every line of a client has
+           -- the rates of the client's jurisdiction, so one rate per level (one_rate).
+           min(r1_id) AS r1_id, sum(t1)::bigint AS t1, min(r2_id) AS r2_id, sum(t2)::bigint AS t2,
+           (min(r1_id) IS NOT DISTINCT FROM max(r1_id) AND count(r1_id) IN (0, count(*))
+            AND min(r2_id) IS NOT DISTINCT FROM max(r2_id) AND count(r2_id) IN (0, count(*)))
+               AS one_rate
       FROM bill_taxed GROUP BY client_id, currency
 )
 SELECT g.*, g.subtotal + g.tax AS total,
@@ -271,18 +277,20 @@ WITH ins AS (
       FROM bill_taxed l JOIN bill_invoice_ids m ON m.client_id = l.client_id AND m.currency = l.currency
     RETURNING id, kind, subscription_addon_id
 )
-SELECT id, subscription_addon_id FROM ins WHERE kind = 'usage';
+SELECT id, subscription_addon_id FROM ins WHERE kind = 'usage'
+)SQL";
 
+// One tax line per invoice and rate, from the invoice groups' sums per rate.
+constexpr const char* kInsertTaxItemsSql = R"SQL(
 INSERT INTO invoice_items (invoice_id, kind, description, quantity, unit_amount, amount,
                            taxable, tax_rate_id, sort_order)
 SELECT m.id, 'tax', t.name || ' ' || trim(trailing '.' FROM trim(trailing '0' FROM
            (t.rate_ppm / 10000.0)::numeric(12, 4)::text)) || '%',
        1, s.amount, s.amount, false, t.id, 10 + t.level
-  FROM (SELECT client_id, currency, r1_id AS rate_id, sum(t1)::bigint AS amount
-          FROM bill_taxed WHERE r1_id IS NOT NULL GROUP BY client_id, currency, r1_id
+  FROM (SELECT client_id, currency, r1_id AS rate_id, t1 AS amount
+          FROM bill_invoices WHERE r1_id IS NOT NULL
         UNION ALL
-        SELECT client_id, currency, r2_id, sum(t2)::bigint
-          FROM bill_taxed WHERE r2_id IS NOT NULL GROUP BY client_id, currency, r2_id) s
+        SELECT client_id, currency, r2_id, t2 FROM bill_invoices WHERE r2_id IS NOT NULL) s
   JOIN tax_rates t ON t.id = s.rate_id
   JOIN bill_invoice_ids m ON m.client_id = s.client_id AND m.currency = s.currency
  WHERE s.amount > 0
@@ -464,7 +472,8 @@ nlohmann::json InvoiceGenerator::generate(pqxx::connection& conn,
 
         tx.exec(kRecurringLinesSql);
         tx.exec(kAddonLinesSql);
-        AdjustmentBilling::collect(tx, cutoff, o.partitions, o.partition);  // plan changes' proration
+        const long long prorations =  // plan changes' proration
+            AdjustmentBilling::collect(tx, cutoff, o.partitions, o.partition);
         if (count_of(tx, "SELECT count(*) FROM (SELECT 1 FROM usage_records WHERE invoice_item_id "
                          "IS NULL LIMIT 1) x") > 0)
             tx.exec(kUsageSql);
@@ -472,7 +481,7 @@ nlohmann::json InvoiceGenerator::generate(pqxx::connection& conn,
         phase("lines");
         tx.exec(render(tx, kTaxSql, values));
         tx.exec("ANALYZE bill_taxed");
-        AdjustmentBilling::defer_unbillable(tx);
+        if (prorations > 0) AdjustmentBilling::defer_unbillable(tx);
         phase("tax");
 
         // Credit balances used below are locked until commit (another payment or credit
@@ -480,10 +489,15 @@ nlohmann::json InvoiceGenerator::generate(pqxx::connection& conn,
         if (o.apply_credit)
             tx.exec(
                 "SELECT 1 FROM client_credit_balances b WHERE balance > 0 AND client_id IN "
-                "(SELECT DISTINCT client_id FROM bill_taxed) FOR UPDATE");
+                "(SELECT id FROM bill_clients) FOR UPDATE");
         tx.exec(render(tx, kInvoiceGroupsSql, values));
         const long long invoice_count = count_of(tx, "SELECT count(*) FROM bill_invoices");
         tx.exec("ANALYZE bill_invoices");
+        if (count_of(tx, "SELECT count(*) FROM bill_invoices WHERE NOT one_rate") > 0)
+            throw Error(ErrorCode::kInternal,
+                        "an invoice has lines taxed at different rates of one level; its tax "
+                        "lines would be wrong");
+        phase("invoice_groups");
 
         long long base = 1;
         if (invoice_count > 0) {
@@ -497,9 +511,12 @@ nlohmann::json InvoiceGenerator::generate(pqxx::connection& conn,
             tx.exec("ANALYZE bill_invoice_ids");
             phase("invoices");
             tx.exec(kInsertItemsSql);
+            phase("items");
+            tx.exec(kInsertTaxItemsSql);
+            phase("tax_items");
             AdjustmentBilling::mark_billed(tx);
             tx.exec(render(tx, kMarkUsageSql, values));
-            phase("items");
+            phase("usage_marks");
             tx.exec(render(tx, kLedgerSql, values));
             phase("ledger_and_credit");
         } else {
