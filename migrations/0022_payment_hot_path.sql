@@ -77,6 +77,12 @@ SELECT fk_replace_with_triggers('payments_payment_method_id_fkey', 'payments',
 
 DROP FUNCTION fk_replace_with_triggers(text, text, text, text, text, text, boolean);
 
+-- A deleted payment method's payments are set to NULL by fk_check_parent, which runs with
+-- search_path = pg_catalog; the UPDATE fires payments' own statement trigger, whose function
+-- names ledger_transactions unqualified. It keeps the search path of the schema it was
+-- created in, as a function called from anywhere should.
+ALTER FUNCTION payments_assert_postings_exist() SET search_path FROM CURRENT;
+
 CREATE UNIQUE INDEX payments_invoice_collection_day_key ON payments (invoice_id, collection_day);
 DROP INDEX payments_one_attempt_per_collection_day;
 DROP INDEX payments_invoice_idx;

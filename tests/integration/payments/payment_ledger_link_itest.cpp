@@ -182,6 +182,25 @@ TEST_CASE("Payments.LedgerLink.SingleRecorderSeesABatchPostingAndPostsNothingAga
         tx.commit();
     }
     CHECK(db.ledger_table() == before);
+    {
+        // A batch mixing it (now with a declined outcome) and a payment still unknown: only
+        // the unknown one is settled.
+        const long long fresh = db.scalar(
+            "INSERT INTO payments (invoice_id, gateway, idempotency_key, amount, currency, status) "
+            "SELECT id, 'sandbox', 'still-unknown', 1, currency, 'unknown' FROM invoices WHERE id = " +
+            std::to_string(invoices[0]) + " RETURNING id");
+        pqxx::work tx(db.conn);
+        const auto r = billing::BatchPaymentRecorder::record_outcomes(
+            tx, {{payment, "declined", "", "card_declined", ""},
+                 {fresh, "declined", "", "card_declined", ""}});
+        CHECK(r.settled == 1);
+        CHECK(r.posted == 0);
+        tx.commit();
+        CHECK(db.text("SELECT status FROM payments WHERE id = " + std::to_string(payment)) == "succeeded");
+        CHECK(db.text("SELECT status || ':' || decline_code FROM payments WHERE id = " +
+                      std::to_string(fresh)) == "declined:card_declined");
+    }
+    CHECK(db.ledger_table() == before);
     CHECK(db.scalar("SELECT amount_paid FROM invoices WHERE id = " + std::to_string(invoices[0])) ==
           db.scalar("SELECT amount FROM payments WHERE id = " + std::to_string(payment)));
     // The database refuses a link on a payment that did not succeed.

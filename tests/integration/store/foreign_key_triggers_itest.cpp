@@ -342,6 +342,48 @@ TEST_CASE("Schema.ForeignKeys.ParentDeletesRestrictCascadeAndSetNullAsBefore") {
     CHECK(orphans(db.conn) == 0);
 }
 
+TEST_CASE("Schema.ForeignKeys.PaymentsKeysAndCollectionDayAsBefore") {
+    // Migration 0022: payments' invoice (RESTRICT) and payment method (SET NULL) keys are
+    // set-based too, and the one-attempt-per-collection-day index lost its predicate.
+    MigratedDatabase db;
+    World w(db.conn);
+    const std::string inv = std::to_string(w.invoice);
+    exec_tx(db.conn, "INSERT INTO payment_methods (client_id, gateway, gateway_reference) "
+                     "VALUES (" + std::to_string(w.client) + ", 'sandbox', 'pm_fk')");
+    const long long method = query_int(db.conn, "SELECT id FROM payment_methods");
+    const std::string cols = "INSERT INTO payments (invoice_id, payment_method_id, gateway, "
+                             "idempotency_key, amount, currency, status, collection_day) ";
+    CHECK(fk_violation_of(db.conn, cols + "VALUES (727272, NULL, 'sandbox', 'k0', 5, 'EUR', "
+                                          "'declined', NULL)")
+              .find("payments_invoice_id_fkey") != std::string::npos);
+    CHECK(fk_violation_of(db.conn, cols + "SELECT " + inv + ", 727272, 'sandbox', 'k0', 5, "
+                                          "currency, 'declined', NULL FROM invoices")
+              .find("payments_payment_method_id_fkey") != std::string::npos);
+    CHECK(query_int(db.conn, "SELECT count(*) FROM payments") == 0);
+
+    // Two attempts without a collection day are allowed; a second one on a day is not.
+    exec_tx(db.conn, cols + "SELECT " + inv + ", " + std::to_string(method) + ", 'sandbox', k, 5, "
+                     "currency, 'declined', NULL FROM invoices, (VALUES ('k1'), ('k2')) v(k)");
+    exec_tx(db.conn, cols + "SELECT " + inv + ", NULL, 'sandbox', 'k3', 5, currency, 'declined', "
+                     "DATE '2024-03-08' FROM invoices");
+    CHECK_THROWS_AS(exec_tx(db.conn, cols + "SELECT " + inv + ", NULL, 'sandbox', 'k4', 5, "
+                                     "currency, 'declined', DATE '2024-03-08' FROM invoices"),
+                    pqxx::unique_violation);
+    CHECK(query_int(db.conn, "SELECT count(*) FROM payments") == 3);
+
+    // RESTRICT: an invoice with payments stays (its items are not cascaded either).
+    const long long items = query_int(db.conn, "SELECT count(*) FROM invoice_items");
+    CHECK(fk_violation_of(db.conn, "DELETE FROM invoices WHERE id = " + inv)
+              .find("payments_invoice_id_fkey") != std::string::npos);
+    CHECK(query_int(db.conn, "SELECT count(*) FROM invoice_items") == items);
+    // SET NULL: a deleted payment method leaves its payments without one.
+    exec_tx(db.conn, "DELETE FROM payment_methods WHERE id = " + std::to_string(method));
+    CHECK(query_int(db.conn, "SELECT count(*) FROM payments WHERE payment_method_id IS NULL") == 3);
+    // A payment's UPDATE to a missing invoice is refused.
+    CHECK(fk_violation_of(db.conn, "UPDATE payments SET invoice_id = 828282 WHERE idempotency_key = 'k1'")
+              .find("payments_invoice_id_fkey") != std::string::npos);
+}
+
 TEST_CASE("Schema.ForeignKeys.TruncateOfAReferencedParentIsRefused") {
     MigratedDatabase db;
     World w(db.conn);
