@@ -179,7 +179,7 @@ nlohmann::json run_billing_bench(const BillingBenchOptions& o) {
                 payments::BatchChargeTimings my_phases;
                 std::map<std::string, long long> mine;
                 // One connection per thread for its batches (opened again if it broke).
-                std::unique_ptr<pqxx::connection> my_conn;
+                store::ConnectionPool::Lease my_conn;
                 long long my_charges = 0;
                 for (auto batch = feed.pop(); batch; batch = feed.pop()) {
                     {

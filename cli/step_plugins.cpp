@@ -6,6 +6,7 @@
 #include "engine/runtime/builtin_steps.hpp"
 #include "engine/runtime/run_engine.hpp"
 #include "gateways/gateway_setup.hpp"
+#include "engine/store/connection_pool.hpp"
 #include "engine/store/database.hpp"
 #include "plugins/billing/billing_steps.hpp"
 #include "plugins/common/plugin_environment.hpp"
@@ -20,11 +21,19 @@
 namespace artistsaid::cli {
 namespace {
 
+// The step plugins' database: one ConnectionPool per process, so a step's connection goes
+// back to the pool when the step is done with it and the next step reuses it (no new backend
+// per step call). It keeps at most worker.concurrency idle connections — one per job the
+// process runs at once; a step holding two at a time has the second closed when given back.
 struct PluginDatabase {
     std::mutex mutex;
     std::string url;
     std::chrono::seconds connect_timeout{5};
     std::chrono::milliseconds statement_timeout{std::chrono::minutes(5)};
+    std::size_t max_idle = 8;
+    // Made on first use; replaced (leases of the old one are closed when given back) when
+    // configure_step_plugins() changes the settings.
+    std::shared_ptr<store::ConnectionPool> pool;
 };
 
 PluginDatabase& plugin_database() {
@@ -32,14 +41,15 @@ PluginDatabase& plugin_database() {
     return db;
 }
 
-std::unique_ptr<pqxx::connection> connect_plugin_database() {
+store::ConnectionPool::Lease connect_plugin_database() {
     auto& db = plugin_database();
     std::unique_lock lock(db.mutex);
-    const std::string url = db.url;
+    if (!db.pool)
+        db.pool = std::make_shared<store::ConnectionPool>(db.url, db.max_idle, db.statement_timeout);
+    const auto pool = db.pool;
     const auto connect_timeout = db.connect_timeout;
-    const auto statement_timeout = db.statement_timeout;
     lock.unlock();
-    return store::connect(url, connect_timeout, statement_timeout);
+    return pool->acquire(connect_timeout);
 }
 
 std::string plugin_database_url() {
@@ -74,11 +84,19 @@ const gateways::GatewayRegistry& plugin_gateways() {
 void configure_step_plugins(const Config& config) {
     auto& db = plugin_database();
     std::lock_guard lock(db.mutex);
-    db.url = config.database_url();
+    const std::string url = config.database_url();
+    const auto statement_timeout = config.duration("statement_timeout");
+    const auto max_idle = static_cast<std::size_t>(config.integer("worker.concurrency"));
+    if (url != db.url || statement_timeout != db.statement_timeout || max_idle != db.max_idle)
+        db.pool.reset();
+    db.url = url;
     db.connect_timeout =
         std::chrono::duration_cast<std::chrono::seconds>(config.duration("connect_timeout"));
-    db.statement_timeout = config.duration("statement_timeout");
+    db.statement_timeout = statement_timeout;
+    db.max_idle = max_idle;
 }
+
+store::ConnectionPool::Lease connect_step_database() { return connect_plugin_database(); }
 
 const runtime::StepRegistry& step_registry() {
     static const runtime::StepRegistry registry = [] {

@@ -152,6 +152,8 @@ int demo(Context& ctx) {
         default_env("ARTISTSAID_EMAIL_OUTBOX_DIR", (files / "outbox").string());
     default_env("ARTISTSAID_EMAIL_FROM", "billing@artistsaid.example");
     default_env("ARTISTSAID_EMAIL_FROM_NAME", "ArtistsAid Billing");
+    // The in-process worker's concurrency also bounds the steps' idle pooled connections.
+    config = config.with("worker.concurrency", std::to_string(concurrency));
     configure_step_plugins(config);
 
     const auto connect_timeout =

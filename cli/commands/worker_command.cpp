@@ -33,7 +33,9 @@ int run_worker(Context& ctx) {
     // With a database, the worker also runs workflow steps and reconciles runs.
     std::unique_ptr<runtime::RunEngine> engine;
     if (!ctx.config.database_url().empty()) {
-        engine = make_run_engine(ctx.config);
+        // --concurrency also bounds the steps' idle pooled connections.
+        engine = make_run_engine(
+            ctx.config.with("worker.concurrency", std::to_string(options.concurrency)));
         engine->register_handler(handlers);
     } else {
         spdlog::info("no database configured: running queue jobs only, no workflow steps");

@@ -1,6 +1,7 @@
 // Registration of the billing step types (billing.generate_invoices, billing.apply_late_fees,
-// billing.dunning, commissions.distribute, ...). Each step opens its own PostgreSQL
-// connection through the factory it is given, runs one transaction, and closes it.
+// billing.dunning, commissions.distribute, ...). Each step gets a PostgreSQL connection
+// through the factory it is given, runs one transaction, and gives it back (in the worker
+// the factory lends pooled connections: see cli/step_plugins.cpp).
 #pragma once
 
 #include <functional>
@@ -8,11 +9,14 @@
 #include <pqxx/connection>
 
 #include "engine/runtime/step_plugin.hpp"
+#include "engine/store/connection_pool.hpp"
 
 namespace artistsaid::billing {
 
-/// Opens a connection to the platform's database (with the configured timeouts).
-using ConnectionFactory = std::function<std::unique_ptr<pqxx::connection>()>;
+/// A connection to the platform's database (with the configured timeouts), given back when
+/// the returned lease is destroyed: to the pool it came from, or closed. A factory may also
+/// return a plain std::unique_ptr<pqxx::connection> (store::connect()), which is closed.
+using ConnectionFactory = std::function<store::ConnectionPool::Lease()>;
 
 void register_billing_steps(runtime::StepRegistry& registry, ConnectionFactory connect);
 

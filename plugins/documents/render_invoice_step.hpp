@@ -14,13 +14,14 @@
 #include <pqxx/connection>
 
 #include "engine/runtime/step_plugin.hpp"
+#include "engine/store/connection_pool.hpp"
 #include "plugins/common/plugin_environment.hpp"
 
 namespace artistsaid::plugins {
 
 class RenderInvoiceStep final : public runtime::StepPlugin {
 public:
-    using ConnectionFactory = std::function<std::unique_ptr<pqxx::connection>()>;
+    using ConnectionFactory = std::function<store::ConnectionPool::Lease()>;
     RenderInvoiceStep(ConnectionFactory connect, PluginEnvironment environment);
     const workflow::StepTypeDescriptor& descriptor() const override;
     runtime::StepResult run(const runtime::StepCall& call) override;

@@ -94,7 +94,7 @@ std::vector<nlohmann::json> BatchInvoiceCharger::charge_checked(
             options.timings->*slot += std::chrono::duration<double, std::milli>(now - phase_start).count();
         phase_start = now;
     };
-    std::unique_ptr<pqxx::connection> own;
+    store::ConnectionPool::Lease own;
     pqxx::connection* conn = options.connection;
     if (conn == nullptr) {
         own = context_.connect();
